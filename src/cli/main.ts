@@ -1,0 +1,27 @@
+import { Command } from 'commander';
+import { registerAgentCommand } from './commands/agent.js';
+import { registerAuditCommands } from './commands/audit.js';
+import { registerDeviceCommands } from './commands/device.js';
+import { registerPackageCommands } from './commands/package.js';
+import { registerRolloutCommands } from './commands/rollout.js';
+import { registerServerCommand } from './commands/server.js';
+import { registerSimulateCommand } from './commands/simulate.js';
+
+const program = new Command('tiota')
+  .description('Over-the-air updates for IoT fleets (TiJOS and Linux devices)')
+  .showHelpAfterError();
+
+registerServerCommand(program);
+registerPackageCommands(program);
+registerDeviceCommands(program);
+registerRolloutCommands(program);
+registerAuditCommands(program);
+registerAgentCommand(program);
+registerSimulateCommand(program);
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  // Commands throw CliError with a message meant for people; anything else is a bug.
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`tiota: ${message}\n`);
+  process.exitCode = process.exitCode || 1;
+});
