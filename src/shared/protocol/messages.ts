@@ -49,6 +49,11 @@ export interface HelloMessage {
    * TiJOS user app usually does not).
    */
   readonly last?: { readonly cmd: string; readonly state: ReportedState; readonly code?: number };
+  /**
+   * The command the device is still executing after a mere reconnect (no restart). A hello
+   * without it, reporting the old version after an install began, means the attempt failed.
+   */
+  readonly busy?: string;
 }
 
 /**

@@ -86,6 +86,7 @@ export function parseHello(payload: Uint8Array | string): HelloMessage {
     agent: optionalText(obj, 'agent', what, 128),
     profile: optionalText(obj, 'profile', what, 32),
     last,
+    busy: optionalText(obj, 'busy', what, 128),
   };
 }
 

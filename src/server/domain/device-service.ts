@@ -1,0 +1,266 @@
+import type { Kysely, Selectable } from 'kysely';
+import { isValidDeviceId } from '../../shared/protocol/topics.js';
+import type { HelloMessage } from '../../shared/protocol/messages.js';
+import { TiotaError } from '../errors.js';
+import type { Database, DevicesTable } from '../store/schema.js';
+import type { Actor, AuditLog } from './audit-log.js';
+import { deviceSecretMatches, hashDeviceSecret, newDeviceSecret } from './device-credentials.js';
+
+export interface DeviceView {
+  readonly id: string;
+  readonly tags: string[];
+  readonly profile: string | null;
+  readonly app: string | null;
+  readonly version: string | null;
+  readonly appId: number | null;
+  readonly online: boolean;
+  readonly lastSeenAt: number | null;
+  readonly createdAt: number;
+  readonly revoked: boolean;
+}
+
+export interface DeviceFilter {
+  readonly tag?: string;
+  readonly app?: string;
+  readonly version?: string;
+  readonly online?: boolean;
+  readonly q?: string;
+  readonly limit?: number;
+  readonly offset?: number;
+}
+
+export interface DeviceEvent {
+  readonly id: number;
+  readonly at: number;
+  readonly kind: string;
+  readonly actionId: number | null;
+  readonly detail: Record<string, unknown>;
+}
+
+/** What a registration returns: everything a device needs, shown once. */
+export interface DeviceCredentials {
+  readonly deviceId: string;
+  readonly username: string;
+  readonly password: string;
+  readonly mqttUrl: string;
+  readonly serverUrl: string;
+  readonly signingPublicKey: string;
+}
+
+export interface DeviceEndpoints {
+  readonly mqttUrl: string;
+  readonly serverUrl: string;
+  readonly signingPublicKey: string;
+}
+
+const TAG_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+
+export class DeviceService {
+  /** Hooks for the broker: forget cached credentials, cut a revoked device off. */
+  onRevoked: (deviceId: string) => void = () => undefined;
+  onRegistered: (deviceId: string, password: string) => void = () => undefined;
+
+  readonly #secretCache = new Map<string, { hash: string; rowId: number; revoked: boolean }>();
+  /** Revoked devices' row ids, kept in memory: every download checks it. */
+  readonly #revoked = new Set<number>();
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly audit: AuditLog,
+    private readonly endpoints: () => DeviceEndpoints,
+  ) {}
+
+  async register(
+    input: { deviceId: string; tags?: string[]; profile?: string },
+    actor: Actor,
+  ): Promise<DeviceCredentials> {
+    if (!isValidDeviceId(input.deviceId)) {
+      throw new TiotaError(
+        'validation_failed',
+        'deviceId must be 1-64 characters: letters, digits and . _ : - (no / + # or spaces)',
+      );
+    }
+    const tags = input.tags ?? [];
+    const badTag = tags.find((t) => !TAG_PATTERN.test(t));
+    if (badTag !== undefined) throw new TiotaError('validation_failed', `tag "${badTag}" is not allowed`);
+
+    const password = newDeviceSecret();
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('devices')
+          .values({
+            device_id: input.deviceId,
+            secret_hash: hashDeviceSecret(password),
+            tags: JSON.stringify([...new Set(tags)]),
+            profile: input.profile ?? null,
+            app_name: null,
+            app_version: null,
+            app_id: null,
+            online: 0,
+            last_seen_at: null,
+            created_at: Date.now(),
+            revoked_at: null,
+          })
+          .execute();
+        await this.audit.record(actor, 'device.register', `device:${input.deviceId}`, { tags }, trx);
+      });
+    } catch (error) {
+      if (String((error as Error).message).match(/unique|duplicate/i)) {
+        throw new TiotaError('device_exists', input.deviceId);
+      }
+      throw error;
+    }
+    this.onRegistered(input.deviceId, password);
+    const endpoints = this.endpoints();
+    return { deviceId: input.deviceId, username: input.deviceId, password, ...endpoints };
+  }
+
+  /** Checks MQTT credentials; cached so reconnect storms do not hit the database. */
+  async authenticate(deviceId: string, password: string): Promise<number | null> {
+    let entry = this.#secretCache.get(deviceId);
+    if (!entry) {
+      const row = await this.db
+        .selectFrom('devices')
+        .select(['id', 'secret_hash', 'revoked_at'])
+        .where('device_id', '=', deviceId)
+        .executeTakeFirst();
+      if (!row) return null;
+      entry = { hash: row.secret_hash, rowId: Number(row.id), revoked: row.revoked_at !== null };
+      this.#secretCache.set(deviceId, entry);
+    }
+    if (entry.revoked || !deviceSecretMatches(password, entry.hash)) return null;
+    return entry.rowId;
+  }
+
+  async revoke(deviceId: string, actor: Actor): Promise<void> {
+    const row = await this.#row(deviceId);
+    if (row.revoked_at !== null) return;
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('devices')
+        .set({ revoked_at: Date.now(), online: 0 })
+        .where('id', '=', row.id)
+        .execute();
+      await this.audit.record(actor, 'device.revoke', `device:${deviceId}`, {}, trx);
+    });
+    this.#secretCache.delete(deviceId);
+    this.#revoked.add(Number(row.id));
+    this.onRevoked(deviceId);
+  }
+
+  /** Re-reads the revoked set (at start, and periodically for revocations by other replicas). */
+  async loadRevoked(): Promise<void> {
+    const rows = await this.db.selectFrom('devices').select('id').where('revoked_at', 'is not', null).execute();
+    for (const row of rows) this.#revoked.add(Number(row.id));
+  }
+
+  isRevoked(rowId: number): boolean {
+    return this.#revoked.has(rowId);
+  }
+
+  async list(filter: DeviceFilter = {}): Promise<{ total: number; devices: DeviceView[] }> {
+    let query = this.db.selectFrom('devices');
+    if (filter.tag) query = query.where('tags', 'like', `%${JSON.stringify(filter.tag)}%`);
+    if (filter.app) query = query.where('app_name', '=', filter.app);
+    if (filter.version) query = query.where('app_version', '=', filter.version);
+    if (filter.online !== undefined) query = query.where('online', '=', filter.online ? 1 : 0);
+    if (filter.q) query = query.where('device_id', 'like', `%${filter.q}%`);
+    const total = await query
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    const rows = await query
+      .selectAll()
+      .orderBy('device_id')
+      .limit(Math.min(filter.limit ?? 100, 10000))
+      .offset(filter.offset ?? 0)
+      .execute();
+    return { total: Number(total.n), devices: rows.map(toDeviceView) };
+  }
+
+  async get(deviceId: string): Promise<DeviceView> {
+    return toDeviceView(await this.#row(deviceId));
+  }
+
+  async history(deviceId: string, limit = 200): Promise<DeviceEvent[]> {
+    const row = await this.#row(deviceId);
+    const events = await this.db
+      .selectFrom('device_events')
+      .selectAll()
+      .where('device_row_id', '=', row.id)
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return events.map((e) => ({
+      id: Number(e.id),
+      at: Number(e.at),
+      kind: e.kind,
+      actionId: e.action_id === null ? null : Number(e.action_id),
+      detail: JSON.parse(e.detail) as Record<string, unknown>,
+    }));
+  }
+
+  async rowByDeviceId(deviceId: string): Promise<Selectable<DevicesTable> | undefined> {
+    return this.db.selectFrom('devices').selectAll().where('device_id', '=', deviceId).executeTakeFirst();
+  }
+
+  /** A hello: the device is online and runs this app. */
+  async recordHello(deviceRowId: number, hello: HelloMessage, at: number): Promise<void> {
+    await this.db
+      .updateTable('devices')
+      .set({
+        app_name: hello.app,
+        app_version: hello.version,
+        app_id: hello.appId ?? null,
+        profile: hello.profile ?? null,
+        online: 1,
+        last_seen_at: at,
+      })
+      .where('id', '=', deviceRowId)
+      .execute();
+    await this.recordEvent(deviceRowId, null, 'hello', { ...hello }, at);
+  }
+
+  async recordPresence(deviceRowId: number, online: boolean, at: number): Promise<void> {
+    await this.db
+      .updateTable('devices')
+      .set({ online: online ? 1 : 0, last_seen_at: at })
+      .where('id', '=', deviceRowId)
+      .execute();
+    await this.recordEvent(deviceRowId, null, online ? 'online' : 'offline', {}, at);
+  }
+
+  async recordEvent(
+    deviceRowId: number,
+    actionId: number | null,
+    kind: string,
+    detail: Record<string, unknown>,
+    at: number = Date.now(),
+  ): Promise<void> {
+    await this.db
+      .insertInto('device_events')
+      .values({ device_row_id: deviceRowId, action_id: actionId, kind, detail: JSON.stringify(detail), at })
+      .execute();
+  }
+
+  async #row(deviceId: string): Promise<Selectable<DevicesTable>> {
+    const row = await this.rowByDeviceId(deviceId);
+    if (!row) throw new TiotaError('not_found', `device ${deviceId}`);
+    return row;
+  }
+}
+
+export function toDeviceView(row: Selectable<DevicesTable>): DeviceView {
+  return {
+    id: row.device_id,
+    tags: JSON.parse(row.tags) as string[],
+    profile: row.profile,
+    app: row.app_name,
+    version: row.app_version,
+    appId: row.app_id,
+    online: row.online === 1,
+    lastSeenAt: row.last_seen_at === null ? null : Number(row.last_seen_at),
+    createdAt: Number(row.created_at),
+    revoked: row.revoked_at !== null,
+  };
+}

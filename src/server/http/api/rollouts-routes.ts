@@ -1,0 +1,75 @@
+import type { FastifyInstance } from 'fastify';
+import type { CreateRollout } from '../../domain/rollout-service.js';
+import type { ServerContext } from '../server-context.js';
+
+const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'integer', minimum: 1 } },
+} as const;
+
+/** Rollouts: create (or dry-run the plan), list, show with counts, devices, pause/resume/cancel. */
+export function rolloutsRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  app.post('/api/v1/rollouts', {
+    schema: {
+      tags: ['rollouts'],
+      body: {
+        type: 'object',
+        required: ['packageId', 'target'],
+        additionalProperties: false,
+        properties: {
+          name: { type: 'string', maxLength: 128 },
+          packageId: { type: 'integer', minimum: 1 },
+          target: { type: 'object' },
+          settings: { type: 'object' },
+          dryRun: { type: 'boolean' },
+        },
+      },
+    },
+  }, async (request, reply) => {
+    const body = request.body as CreateRollout & { dryRun?: boolean };
+    if (body.dryRun) {
+      const plan = await ctx.rollouts.plan(body);
+      return {
+        dryRun: true,
+        package: { id: plan.pkg.id, app: plan.pkg.app, version: plan.pkg.version, size: plan.pkg.size },
+        devices: plan.devices.length,
+        settings: plan.settings,
+        batches: plan.batches.map((ids, batch) => ({ batch, size: ids.length, devices: ids })),
+      };
+    }
+    return reply.status(201).send(await ctx.rollouts.create(body, request.actor));
+  });
+
+  app.get('/api/v1/rollouts', {
+    schema: {
+      tags: ['rollouts'],
+      querystring: { type: 'object', properties: { status: { type: 'string' } }, additionalProperties: false },
+    },
+  }, async (request) => ({ rollouts: await ctx.rollouts.list(request.query as { status?: string }) }));
+
+  app.get('/api/v1/rollouts/:id', { schema: { params: idParams, tags: ['rollouts'] } }, async (request) =>
+    ctx.rollouts.get((request.params as { id: number }).id),
+  );
+
+  app.get('/api/v1/rollouts/:id/devices', {
+    schema: {
+      params: idParams,
+      tags: ['rollouts'],
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { state: { type: 'string' }, batch: { type: 'integer', minimum: 0 } },
+      },
+    },
+  }, async (request) => ({
+    devices: await ctx.rollouts.actions((request.params as { id: number }).id, request.query as { state?: string }),
+  }));
+
+  for (const verb of ['pause', 'resume', 'cancel'] as const) {
+    app.post(`/api/v1/rollouts/:id/${verb}`, { schema: { params: idParams, tags: ['rollouts'] } }, async (request) => {
+      const { id } = request.params as { id: number };
+      return ctx.rollouts[verb](id, request.actor);
+    });
+  }
+}

@@ -1,0 +1,73 @@
+import fastifyMultipart from '@fastify/multipart';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { existsSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { auditRoutes } from './api/audit-routes.js';
+import { devicesRoutes } from './api/devices-routes.js';
+import { packagesRoutes } from './api/packages-routes.js';
+import { rolloutsRoutes } from './api/rollouts-routes.js';
+import { installAuth } from './auth-hook.js';
+import { installErrorHandler } from './error-handler.js';
+import type { ServerContext } from './server-context.js';
+
+export type RawHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
+/** Where `npm run build` puts the console (web/dist), found from dist/server/http. */
+const CONSOLE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../web/dist');
+
+/**
+ * The HTTP side: management API, OpenAPI, health, metrics and the console on Fastify; device
+ * downloads (`/d/…`) go to a lean raw handler before Fastify sees them, because that path
+ * must keep up with nginx (docs/benchmarks.md).
+ */
+export async function buildHttpApp(ctx: ServerContext, downloads: RawHandler): Promise<FastifyInstance> {
+  // Typed as the default instance: routes take FastifyInstance, whichever logger it carries.
+  const app = Fastify({
+    loggerInstance: ctx.log.child({ component: 'http' }),
+    disableRequestLogging: true,
+    bodyLimit: 1024 * 1024,
+    serverFactory: (handler) =>
+      http.createServer((req, res) => {
+        if (req.url?.startsWith('/d/')) downloads(req, res);
+        else handler(req, res);
+      }),
+  }) as unknown as FastifyInstance;
+
+  // Package bodies stay streams: the upload path hashes and stores them as they arrive.
+  app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
+  await app.register(fastifyMultipart, { limits: { fileSize: ctx.config.maxUploadBytes + 1, files: 1 } });
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'Tiota management API', version: '1' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+
+  installErrorHandler(app);
+  installAuth(app, ctx);
+
+  app.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+  app.get('/healthz', { schema: { hide: true } }, async (_request, reply) => {
+    const checks = await ctx.health();
+    const ok = Object.values(checks).every(Boolean);
+    return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', checks });
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type(ctx.metrics.contentType).send(await ctx.metrics.metrics()),
+  );
+
+  packagesRoutes(app, ctx);
+  devicesRoutes(app, ctx);
+  rolloutsRoutes(app, ctx);
+  auditRoutes(app, ctx);
+
+  if (existsSync(CONSOLE_DIR)) {
+    await app.register(fastifyStatic, { root: CONSOLE_DIR, prefix: '/', wildcard: false });
+  }
+  return app;
+}
