@@ -28,7 +28,6 @@ export async function buildHttpApp(ctx: ServerContext, downloads: RawHandler): P
   // Typed as the default instance: routes take FastifyInstance, whichever logger it carries.
   const app = Fastify({
     loggerInstance: ctx.log.child({ component: 'http' }),
-    disableRequestLogging: true,
     bodyLimit: 1024 * 1024,
     serverFactory: (handler) =>
       http.createServer((req, res) => {
