@@ -7,7 +7,13 @@ import { download, type DownloadOptions } from '../../src/agent/resumable-downlo
 import { OtaFailure } from '../../src/agent/ota-reasons.js';
 import { verifyPackage } from '../../src/agent/verify-package.js';
 import { FIXTURE, FIXTURE_SHA256, installCommand, signingKeys } from './helpers/fixture.js';
-import { PackageServer, sendCut, sendRanged, sendWhole, type Behaviour } from './helpers/package-server.js';
+import {
+  PackageServer,
+  sendCut,
+  sendRanged,
+  sendWhole,
+  type Behaviour,
+} from './helpers/package-server.js';
 
 const SIZE = FIXTURE.length; // 20,384 bytes (shared/fixtures/tapk/README.md)
 const CUT = 8000;
@@ -88,7 +94,11 @@ describe('resumable download', () => {
       }
       sendRanged(req, res, FIXTURE);
     });
-    expect(requests.map((r) => r.range)).toEqual([undefined, `bytes=${CUT}-${SIZE - 1}`, undefined]);
+    expect(requests.map((r) => r.range)).toEqual([
+      undefined,
+      `bytes=${CUT}-${SIZE - 1}`,
+      undefined,
+    ]);
     expect(await readFile(file)).toEqual(FIXTURE);
     expect(largest).toBeLessThanOrEqual(SIZE);
   });
@@ -193,7 +203,7 @@ describe('resumable download', () => {
 
   it('keeps every Range well formed over many random drops', async () => {
     let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const { file, largest, requests } = await run(
       (req, res) => {
         // A server that honours ranges but cuts most responses at a random point.

@@ -4,7 +4,10 @@ import path from 'node:path';
 import { manifestText, type InstallCommand } from '../../../src/shared/protocol/index.js';
 
 /** The real package (shared/fixtures/tapk/README.md), beside the repository as CI clones it. */
-export const FIXTURE_PATH = path.resolve(__dirname, '../../../../shared/fixtures/tapk/tijos-http-ota.tapk');
+export const FIXTURE_PATH = path.resolve(
+  __dirname,
+  '../../../../shared/fixtures/tapk/tijos-http-ota.tapk',
+);
 export const FIXTURE = readFileSync(FIXTURE_PATH);
 export const FIXTURE_SHA256 = createHash('sha256').update(FIXTURE).digest('hex');
 

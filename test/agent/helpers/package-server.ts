@@ -61,7 +61,11 @@ export function sendWhole(res: http.ServerResponse, body: Buffer, etag = '"v1"')
 }
 
 /** Honours `Range: bytes=N-` / `N-M` with a correct 206, else sends the whole body. */
-export function sendRanged(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void {
+export function sendRanged(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  body: Buffer,
+): void {
   const match = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
   if (!match) return sendWhole(res, body);
   const start = Number(match[1]);
