@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { auditRoutes } from './api/audit-routes.js';
 import { devicesRoutes } from './api/devices-routes.js';
 import { packagesRoutes } from './api/packages-routes.js';
+import { rolloutEventsRoutes } from './api/rollout-events-routes.js';
 import { rolloutsRoutes } from './api/rollouts-routes.js';
 import { installAuth } from './auth-hook.js';
 import { installErrorHandler } from './error-handler.js';
@@ -63,6 +64,7 @@ export async function buildHttpApp(ctx: ServerContext, downloads: RawHandler): P
   packagesRoutes(app, ctx);
   devicesRoutes(app, ctx);
   rolloutsRoutes(app, ctx);
+  rolloutEventsRoutes(app, ctx);
   auditRoutes(app, ctx);
 
   if (existsSync(CONSOLE_DIR)) {
