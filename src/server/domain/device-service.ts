@@ -221,13 +221,17 @@ export class DeviceService {
     await this.recordEvent(deviceRowId, null, 'hello', { ...hello }, at);
   }
 
+  /** Records a change of presence; the same news twice (last will and disconnect) is one event. */
   async recordPresence(deviceRowId: number, online: boolean, at: number): Promise<void> {
-    await this.db
+    const result = await this.db
       .updateTable('devices')
       .set({ online: online ? 1 : 0, last_seen_at: at })
       .where('id', '=', deviceRowId)
-      .execute();
-    await this.recordEvent(deviceRowId, null, online ? 'online' : 'offline', {}, at);
+      .where('online', '=', online ? 0 : 1)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 1) {
+      await this.recordEvent(deviceRowId, null, online ? 'online' : 'offline', {}, at);
+    }
   }
 
   async recordEvent(
