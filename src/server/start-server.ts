@@ -11,6 +11,7 @@ import { DeviceReportHandler } from './domain/device-report-handler.js';
 import { DeviceService } from './domain/device-service.js';
 import { PackageService } from './domain/package-service.js';
 import { RolloutEngine } from './domain/rollout-engine.js';
+import { RolloutLease } from './domain/rollout-lease.js';
 import { RolloutService } from './domain/rollout-service.js';
 import { mountDownloads } from './download-mount.js';
 import { buildHttpApp } from './http/build-http-app.js';
@@ -87,6 +88,7 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     const issuer = new CommandIssuer(bus, keyring, () => publicUrl, config.urlTtlSeconds);
     const reports = new DeviceReportHandler(db, devices, packages, issuer, log);
     const engine = new RolloutEngine(db, packages, devices, issuer, log);
+    engine.lease = new RolloutLease(db, config.replicaId, issuer, packages, log);
     reports.onFinished = () => engine.kick();
     rollouts.onChange = () => engine.kick();
     rollouts.onActionsCanceled = (actions) => {

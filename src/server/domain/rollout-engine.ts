@@ -6,6 +6,7 @@ import { moveAction } from './action-store.js';
 import { commandId, type CommandIssuer } from './command-issuer.js';
 import type { DeviceService } from './device-service.js';
 import type { PackageService } from './package-service.js';
+import type { RolloutLease } from './rollout-lease.js';
 import type { RolloutSettings } from './rollout-settings.js';
 
 /**
@@ -14,6 +15,8 @@ import type { RolloutSettings } from './rollout-settings.js';
  * restarted server continues where the last one stopped.
  */
 export class RolloutEngine {
+  /** Which rollouts this replica may advance (rollout-lease.ts); null advances every one. */
+  lease: RolloutLease | null = null;
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> | null = null;
   #again = false;
@@ -39,6 +42,7 @@ export class RolloutEngine {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
     await this.#running;
+    await this.lease?.release();
   }
 
   /** Asks for a pass soon; passes never overlap, and a kick during one causes one more. */
@@ -69,6 +73,7 @@ export class RolloutEngine {
       .execute();
     for (const rollout of rollouts) {
       if (this.#stopped) return;
+      if (this.lease && !(await this.lease.hold(Number(rollout.id)))) continue;
       await this.#advance({
         id: Number(rollout.id),
         packageId: rollout.package_id,

@@ -22,13 +22,19 @@ export async function openDatabase(url: string): Promise<OpenDatabase> {
   const dialect: DialectName = /^postgres(ql)?:\/\//.test(url) ? 'postgres' : 'sqlite';
   const db =
     dialect === 'postgres'
-      ? new Kysely<Database>({
-          dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 10 }) }),
-        })
+      ? new Kysely<Database>({ dialect: new PostgresDialect({ pool: openPgPool(url) }) })
       : new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(url) }) });
 
   await migrate(db);
   return { db, dialect, close: () => db.destroy() };
+}
+
+function openPgPool(url: string): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max: 10, application_name: 'tiota' });
+  // An idle connection that breaks (PostgreSQL restarted or failed over) must not end the
+  // process: the pool drops it, and the next query opens a new one or fails visibly.
+  pool.on('error', () => undefined);
+  return pool;
 }
 
 function openSqlite(url: string): SqliteDatabase.Database {
@@ -49,6 +55,8 @@ async function migrate(db: Kysely<Database>): Promise<void> {
   const failed = results?.find((r) => r.status === 'Error');
   if (error) {
     const where = failed ? ` (migration ${failed.migrationName})` : '';
-    throw new Error(`database migration failed${where}: ${String((error as Error).message ?? error)}`);
+    throw new Error(
+      `database migration failed${where}: ${String((error as Error).message ?? error)}`,
+    );
   }
 }

@@ -55,6 +55,11 @@ export interface DevicesTable {
   last_seen_at: number | null;
   created_at: number;
   revoked_at: number | null;
+  /**
+   * The secret hashed as Mosquitto's password file wants it (`$7$`, PBKDF2-SHA512), written at
+   * registration for an external broker; null for devices registered before migration 003.
+   */
+  broker_password_hash: string | null;
 }
 
 export interface RolloutsTable {

@@ -1,9 +1,11 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m001 from './001-initial.js';
+import * as m003 from './003-broker-password-hash.js';
 
 /** Every migration, in order. One file each; names never change once released. */
 const MIGRATIONS: Record<string, Migration> = {
   '001-initial': m001,
+  '003-broker-password-hash': m003,
 };
 
 export const migrationProvider: MigrationProvider = {
