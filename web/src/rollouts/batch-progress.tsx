@@ -1,0 +1,42 @@
+import type { RolloutView } from '../api/types';
+import { humanize } from '../format/format';
+import { formatField } from '../format/format-field';
+import { progressOf } from '../ui/action-states';
+import { StackedBar } from '../ui/stacked-bar';
+
+/** A bar per batch; the batch being worked on is marked. Extra batch fields are listed. */
+export function BatchProgress({ rollout }: { rollout: RolloutView }) {
+  const active = rollout.status === 'running' || rollout.status === 'paused';
+  return (
+    <ol className="batches">
+      {rollout.batches.map((b) => {
+        const p = progressOf(b.counts);
+        const current = active && b.batch === rollout.currentBatch;
+        const extra = Object.keys(b).filter((k) => !['batch', 'size', 'counts'].includes(k));
+        return (
+          <li
+            key={b.batch}
+            className={current ? 'batches__item batches__item--current' : 'batches__item'}
+          >
+            <div className="list__line">
+              <span>
+                Batch {b.batch + 1}
+                {current && <span className="tag">current</span>}
+              </span>
+              <span className="muted small">
+                {p.finished}/{b.size} done
+                {p.errors > 0 && <span className="text-bad"> · {p.errors} failed</span>}
+              </span>
+            </div>
+            <StackedBar counts={b.counts} total={b.size} label={`Batch ${b.batch + 1}`} />
+            {extra.length > 0 && (
+              <span className="muted small">
+                {extra.map((k) => `${humanize(k)}: ${formatField(k, b[k])}`).join(' · ')}
+              </span>
+            )}
+          </li>
+        );
+      })}
+    </ol>
+  );
+}

@@ -1,0 +1,50 @@
+import type { RolloutView } from '../api/types';
+import { formatDate } from '../format/format';
+import { FieldList } from '../ui/field-list';
+import { FieldRow } from '../ui/field-row';
+
+/** Fields with a view of their own; anything newer servers add is listed under "More". */
+const SHOWN = [
+  'id',
+  'name',
+  'status',
+  'package',
+  'target',
+  'settings',
+  'currentBatch',
+  'batchCount',
+  'pauseReason',
+  'createdBy',
+  'createdAt',
+  'finishedAt',
+  'counts',
+  'batches',
+];
+
+export function RolloutDetails({ rollout }: { rollout: RolloutView }) {
+  return (
+    <section className="card">
+      <h2>Details</h2>
+      <div className="grid-2">
+        <dl className="fields">
+          <FieldRow label="Package">
+            <a href={`#/packages/${rollout.package.id}`}>
+              {rollout.package.app} {rollout.package.version}
+            </a>
+          </FieldRow>
+          <FieldRow label="Started">
+            {formatDate(rollout.createdAt)} by {rollout.createdBy}
+          </FieldRow>
+          <FieldRow label="Finished">{formatDate(rollout.finishedAt)}</FieldRow>
+        </dl>
+        <div>
+          <h3>Target</h3>
+          <FieldList fields={rollout.target} />
+          <h3>Settings</h3>
+          <FieldList fields={rollout.settings} />
+        </div>
+      </div>
+      <FieldList fields={rollout} skip={SHOWN} />
+    </section>
+  );
+}
