@@ -4,6 +4,7 @@ import os from 'node:os';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { TOKEN_LENGTH } from '../shared/token/download-token.js';
 import { bootstrapAdmin, type AdminBootstrap } from './auth/bootstrap-admin.js';
+import { startSecurityRefresh } from './auth/security-refresh.js';
 import { ConfigError, type ServerConfig } from './config.js';
 import { AuditLog } from './domain/audit-log.js';
 import { checkPublicUrlLength, CommandIssuer } from './domain/command-issuer.js';
@@ -15,6 +16,7 @@ import { RolloutLease } from './domain/rollout-lease.js';
 import { RolloutService } from './domain/rollout-service.js';
 import { mountDownloads } from './download-mount.js';
 import { buildHttpApp } from './http/build-http-app.js';
+import { KeyRotation } from './keys/key-rotation.js';
 import { UrlKeyring } from './keys/url-keyring.js';
 import { ManifestSigner } from './keys/manifest-signer.js';
 import { createLogger, type Logger } from './log.js';
@@ -84,6 +86,8 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     }
     closers.push(() => bus.close());
     devices.onRevoked = (deviceId) => bus.disconnect(deviceId);
+    const keys = new KeyRotation(db, audit, keyring, signer, config.urlTtlSeconds);
+    closers.push(startSecurityRefresh({ urlKeys: keyring, manifestKeys: signer, devices }, log));
 
     const issuer = new CommandIssuer(bus, keyring, () => publicUrl, config.urlTtlSeconds);
     const reports = new DeviceReportHandler(db, devices, packages, issuer, log);
@@ -112,6 +116,7 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
         packages,
         devices,
         rollouts,
+        keys,
         health: async () => ({ database: await db.selectFrom('accounts').select('id').limit(1).execute().then(() => true, () => false), broker: brokerHealthy() }),
       },
       downloads.handler,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
+import { AuditLog, SYSTEM_ACTOR } from '../domain/audit-log.js';
 import type { Database } from '../store/schema.js';
 import { createApiToken } from './api-tokens.js';
 import { hashPassword } from './password-hash.js';
@@ -22,18 +23,31 @@ export async function bootstrapAdmin(db: Kysely<Database>, dataDir: string): Pro
   if (existing) return { tokenFile, created: null };
 
   const password = randomBytes(12).toString('base64url');
-  const account = await db
-    .insertInto('accounts')
-    .values({
-      username: 'admin',
-      password_hash: await hashPassword(password),
+  const passwordHash = await hashPassword(password);
+  const token = await db.transaction().execute(async (trx) => {
+    const account = await trx
+      .insertInto('accounts')
+      .values({
+        username: 'admin',
+        password_hash: passwordHash,
+        role: 'admin',
+        created_at: Date.now(),
+        disabled_at: null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    // No expiry: it is how the operator gets in at all. Rotation: docs/security.md.
+    const made = await createApiToken(trx, {
+      accountId: Number(account.id),
+      name: 'first-start admin token',
+      expiresAt: null,
+    });
+    await new AuditLog(trx).record(SYSTEM_ACTOR, 'account.create', 'account:admin', {
       role: 'admin',
-      created_at: Date.now(),
-      disabled_at: null,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  const { token } = await createApiToken(db, Number(account.id), 'first-start admin token', null);
+      firstStart: true,
+    });
+    return made.token;
+  });
   await writeFile(tokenFile, token + '\n', { mode: 0o600 });
   await writeFile(path.join(dataDir, 'admin-password'), password + '\n', { mode: 0o600 });
   return { tokenFile, created: { password } };

@@ -70,9 +70,14 @@ export class DeviceService {
     private readonly endpoints: () => DeviceEndpoints,
   ) {}
 
+  /**
+   * `admit` runs first inside the registration's transaction and may throw to refuse it
+   * (enrollment spends a token use there, so a refused or duplicate device spends none).
+   */
   async register(
     input: { deviceId: string; tags?: string[]; profile?: string },
     actor: Actor,
+    admit?: (trx: Kysely<Database>) => Promise<void>,
   ): Promise<DeviceCredentials> {
     if (!isValidDeviceId(input.deviceId)) {
       throw new TiotaError(
@@ -87,6 +92,7 @@ export class DeviceService {
     const password = newDeviceSecret();
     try {
       await this.db.transaction().execute(async (trx) => {
+        await admit?.(trx);
         await trx
           .insertInto('devices')
           .values({
@@ -151,8 +157,17 @@ export class DeviceService {
 
   /** Re-reads the revoked set (at start, and periodically for revocations by other replicas). */
   async loadRevoked(): Promise<void> {
-    const rows = await this.db.selectFrom('devices').select('id').where('revoked_at', 'is not', null).execute();
-    for (const row of rows) this.#revoked.add(Number(row.id));
+    const rows = await this.db
+      .selectFrom('devices')
+      .select(['id', 'device_id'])
+      .where('revoked_at', 'is not', null)
+      .execute();
+    for (const row of rows) {
+      if (this.#revoked.has(Number(row.id))) continue;
+      this.#revoked.add(Number(row.id));
+      // Revoked on another replica: forget its cached secret so it cannot log in here.
+      this.#secretCache.delete(row.device_id);
+    }
   }
 
   isRevoked(rowId: number): boolean {

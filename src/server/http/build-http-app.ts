@@ -6,11 +6,16 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { accountsRoutes } from './api/accounts-routes.js';
 import { auditRoutes } from './api/audit-routes.js';
 import { devicesRoutes } from './api/devices-routes.js';
+import { enrollmentRoutes } from './api/enrollment-routes.js';
+import { keysRoutes } from './api/keys-routes.js';
 import { packagesRoutes } from './api/packages-routes.js';
 import { rolloutEventsRoutes } from './api/rollout-events-routes.js';
 import { rolloutsRoutes } from './api/rollouts-routes.js';
+import { sessionRoutes } from './api/session-routes.js';
+import { tokensRoutes } from './api/tokens-routes.js';
 import { installAuth } from './auth-hook.js';
 import { installErrorHandler } from './error-handler.js';
 import type { ServerContext } from './server-context.js';
@@ -30,6 +35,9 @@ export async function buildHttpApp(ctx: ServerContext, downloads: RawHandler): P
   const app = Fastify({
     loggerInstance: ctx.log.child({ component: 'http' }),
     bodyLimit: 1024 * 1024,
+    // Unknown properties are refused (400 validation_failed), not silently dropped: a typo in a
+    // field name must not pass for "use the default" (docs/security.md, "Hostile input").
+    ajv: { customOptions: { removeAdditional: false } },
     serverFactory: (handler) =>
       http.createServer((req, res) => {
         if (req.url?.startsWith('/d/')) downloads(req, res);
@@ -66,6 +74,11 @@ export async function buildHttpApp(ctx: ServerContext, downloads: RawHandler): P
   rolloutsRoutes(app, ctx);
   rolloutEventsRoutes(app, ctx);
   auditRoutes(app, ctx);
+  sessionRoutes(app, ctx);
+  accountsRoutes(app, ctx);
+  tokensRoutes(app, ctx);
+  enrollmentRoutes(app, ctx);
+  keysRoutes(app, ctx);
 
   if (existsSync(CONSOLE_DIR)) {
     await app.register(fastifyStatic, { root: CONSOLE_DIR, prefix: '/', wildcard: false });

@@ -1,48 +1,59 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
-import { TiotaError } from '../errors.js';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { TiotaError, type ErrorCode } from '../errors.js';
+
+interface ErrorBody {
+  readonly status: number;
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly headers?: Record<string, string>;
+}
 
 /**
  * The one place errors become responses: `{"error":{"code","message","requestId"}}`. Catalogue
- * errors keep their status; Fastify's own (validation, body too large) map onto catalogue
- * codes; anything else is a 500 that names only the request id (the detail goes to the log).
+ * errors keep their status; Fastify's own (validation, body too large, bad JSON, media type)
+ * map onto catalogue codes; anything else is a 500 that names only the request id (the detail
+ * goes to the log, never to the client).
  */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | TiotaError | Error, request, reply) => {
-    let status: number;
-    let code: string;
-    let message: string;
-    if (error instanceof TiotaError) {
-      ({ status, code, message } = error);
-    } else if ('validation' in error && error.validation) {
-      status = 400;
-      code = 'validation_failed';
-      message = `invalid input: ${error.message}`;
-    } else if ('statusCode' in error && error.statusCode === 413) {
-      status = 413;
-      code = 'payload_too_large';
-      message = 'the request body is too large';
-    } else if ('statusCode' in error && error.statusCode === 415) {
-      status = 415;
-      code = 'unsupported_media_type';
-      message = error.message;
-    } else if ('statusCode' in error && error.statusCode && error.statusCode < 500) {
-      status = error.statusCode;
-      code = 'bad_request';
-      message = `the request is malformed: ${error.message}`;
-    } else {
-      status = 500;
-      code = 'internal';
-      message = `internal error (request ${request.id})`;
-      request.log.error({ err: error }, 'request failed');
-    }
-    if (status < 500) request.log.info({ code, status }, message);
-    if (reply.sent) return;
-    void reply.status(status).send({ error: { code, message, requestId: request.id } });
+    const body = describe(error, request);
+    if (body.status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code: body.code, status: body.status }, body.message);
+    send(request, reply, body);
   });
 
   app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send({
-      error: { code: 'not_found', message: `${request.method} ${request.url} not found`, requestId: request.id },
-    });
+    const message = `${request.method} ${request.url.split('?')[0]} not found`;
+    send(request, reply, { status: 404, code: 'not_found', message });
   });
+}
+
+function describe(error: FastifyError | TiotaError | Error, request: FastifyRequest): ErrorBody {
+  if (error instanceof TiotaError) {
+    const { status, code, message, headers } = error;
+    return { status, code, message, headers };
+  }
+  if ('validation' in error && error.validation) {
+    return { status: 400, code: 'validation_failed', message: `invalid input: ${error.message}` };
+  }
+  const status = 'statusCode' in error ? error.statusCode : undefined;
+  if (status === 413) {
+    return { status, code: 'payload_too_large', message: 'the request body is too large' };
+  }
+  if (status === 415) return { status, code: 'unsupported_media_type', message: error.message };
+  if (status === 404) return { status, code: 'not_found', message: error.message };
+  if (status !== undefined && status >= 400 && status < 500) {
+    const message = `the request is malformed: ${error.message}`;
+    return { status: 400, code: 'bad_request', message };
+  }
+  return { status: 500, code: 'internal', message: `internal error (request ${request.id})` };
+}
+
+function send(request: FastifyRequest, reply: FastifyReply, body: ErrorBody): void {
+  if (reply.sent) return;
+  // RFC 6750 §3: a 401 names the scheme the client should use.
+  if (body.status === 401) void reply.header('www-authenticate', 'Bearer realm="tiota"');
+  for (const [name, value] of Object.entries(body.headers ?? {})) void reply.header(name, value);
+  const { code, message } = body;
+  void reply.status(body.status).send({ error: { code, message, requestId: request.id } });
 }

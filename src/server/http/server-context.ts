@@ -5,6 +5,7 @@ import type { AuditLog } from '../domain/audit-log.js';
 import type { DeviceService } from '../domain/device-service.js';
 import type { PackageService } from '../domain/package-service.js';
 import type { RolloutService } from '../domain/rollout-service.js';
+import type { KeyRotation } from '../keys/key-rotation.js';
 import type { Logger } from '../log.js';
 import type { Database } from '../store/schema.js';
 
@@ -18,6 +19,8 @@ export interface ServerContext {
   readonly packages: PackageService;
   readonly devices: DeviceService;
   readonly rollouts: RolloutService;
+  /** Signing keys: listing and rotation (admins). */
+  readonly keys: KeyRotation;
   /** Extra readiness facts for /healthz (broker connected, database reachable). */
   readonly health: () => Promise<Record<string, boolean>>;
 }

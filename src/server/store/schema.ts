@@ -16,6 +16,7 @@ export interface Database {
   accounts: AccountsTable;
   api_tokens: ApiTokensTable;
   signing_keys: SigningKeysTable;
+  enrollment_tokens: EnrollmentTokensTable;
 }
 
 export interface PackagesTable {
@@ -151,6 +152,10 @@ export interface ApiTokensTable {
   expires_at: number | null;
   revoked_at: number | null;
   last_used_at: number | null;
+  /** 'api' or 'session' (src/server/auth/api-tokens.ts). */
+  kind: string;
+  /** A role below the account's that the token is limited to; null acts with the account's. */
+  role: string | null;
 }
 
 export interface SigningKeysTable {
@@ -163,4 +168,20 @@ export interface SigningKeysTable {
   public_key: string | null;
   created_at: number;
   retired_at: number | null;
+}
+
+export interface EnrollmentTokensTable {
+  id: Generated<number>;
+  name: string;
+  /** SHA-256 of the token, which is shown once to the admin who made it. */
+  token_hash: string;
+  /** JSON array: the tags every device enrolled with this token gets. */
+  tags: string;
+  profile: string | null;
+  max_uses: number;
+  used_count: number;
+  expires_at: number;
+  created_by: string;
+  created_at: number;
+  revoked_at: number | null;
 }
