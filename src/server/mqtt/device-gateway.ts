@@ -20,6 +20,7 @@ export class DeviceGateway {
   readonly #chains = new Map<string, Promise<void>>();
   readonly #rowIds = new Map<string, number>();
   readonly #received: Counter<'kind'>;
+  readonly #handled: Counter<'kind'>;
   readonly #dropped: Counter<'reason'>;
 
   constructor(
@@ -32,6 +33,13 @@ export class DeviceGateway {
     this.#received = new Counter({
       name: 'tiota_device_messages_total',
       help: 'Device messages received, by kind',
+      labelNames: ['kind'],
+      registers: [metrics],
+    });
+    // Counted when the handler finished, so a benchmark can tell throughput from backlog.
+    this.#handled = new Counter({
+      name: 'tiota_device_messages_handled_total',
+      help: 'Device messages whose handling finished (stored and acted on), by kind',
       labelNames: ['kind'],
       registers: [metrics],
     });
@@ -81,6 +89,7 @@ export class DeviceGateway {
       else if (kind === 'presence') {
         await this.devices.recordPresence(rowId, parsePresence(payload).online, Date.now());
       }
+      this.#handled.inc({ kind });
     } catch (error) {
       if (!(error instanceof PayloadError)) throw error;
       this.#dropped.inc({ reason: 'malformed' });
