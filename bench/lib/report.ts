@@ -6,7 +6,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO } from './bundle.js';
 
-export const BENCHMARKS_DOC = path.join(REPO, 'docs/benchmarks.md');
+/** TIOTA_BENCH_DOC points elsewhere, e.g. when running from an exported snapshot of a commit. */
+export const BENCHMARKS_DOC = process.env.TIOTA_BENCH_DOC ?? path.join(REPO, 'docs/benchmarks.md');
 
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const align = headers.map((_, i) => (rows.every((r) => /^[\d,.\s×%<>≤~-]+(s|ms|MB|MiB|GiB)?$/.test(r[i] ?? '')) ? '---:' : '---'));

@@ -1,0 +1,187 @@
+/**
+ * Download benchmark: nginx (one worker, sendfile) and Tiota's download path (one Node
+ * process) serve the same two files to wrk, 100 connections, with and without keep-alive.
+ * Prints requests/s, MB/s and the Tiota/nginx ratio, and writes the "Downloads" section of
+ * docs/benchmarks.md. Loopback only; bounded in time; stops its servers itself.
+ *
+ *   npm run bench:download            (BENCH_SECONDS=10 per measurement by default)
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { signDownloadToken } from '../../src/shared/token/download-token.js';
+import { startNginx } from './nginx-server.js';
+import { machineFacts, renderSection, writeSection, type CaseResult } from './report.js';
+import { runWrk } from './wrk-run.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const FIXTURE = path.resolve(repo, '../shared/fixtures/tapk/tijos-http-ota.tapk');
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const WARMUP_SECONDS = 2;
+const CONNECTIONS = 100;
+
+interface FileCase {
+  readonly label: string;
+  readonly id: number;
+  readonly name: string;
+  readonly size: number;
+}
+
+function ensureTools(): void {
+  const missing = ['nginx', 'wrk'].filter((tool) => {
+    try {
+      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length === 0) return;
+  console.log(`installing ${missing.join(', ')} from Debian's packages…`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
+    stdio: 'inherit',
+    env,
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function startTiota(port: number, secret: Buffer, files: Record<number, string>, memory: number) {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(repo, 'bench/download/tiota-server.ts')],
+    {
+      cwd: repo,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        BENCH_PORT: String(port),
+        BENCH_SECRET: secret.toString('hex'),
+        BENCH_FILES: JSON.stringify(files),
+        BENCH_MEMORY_BYTES: String(memory),
+      },
+    },
+  );
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout!.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`tiota bench server exited (${code})`)));
+  });
+  return { child, ready };
+}
+
+async function waitForHttp(url: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${url} did not answer`);
+}
+
+async function measure(url: string, keepAlive: boolean) {
+  await runWrk({ url, connections: CONNECTIONS, seconds: WARMUP_SECONDS, keepAlive });
+  return runWrk({ url, connections: CONNECTIONS, seconds: SECONDS, keepAlive });
+}
+
+async function main(): Promise<void> {
+  ensureTools();
+  const work = mkdtempSync(path.join(tmpdir(), 'tiota-bench-'));
+  const children: ChildProcess[] = [];
+  const stop = (): void => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+    rmSync(work, { recursive: true, force: true });
+  };
+  process.on('SIGINT', () => (stop(), process.exit(130)));
+
+  try {
+    const www = path.join(work, 'www');
+    execFileSync('mkdir', ['-p', www]);
+    chmodSync(work, 0o755);
+    copyFileSync(FIXTURE, path.join(www, 'fixture.tapk'));
+    writeFileSync(path.join(www, 'one-mib.bin'), randomBytes(1024 * 1024));
+    const files: FileCase[] = [
+      { label: 'fixture 20 KB', id: 1, name: 'fixture.tapk', size: 20_384 },
+      { label: '1 MiB', id: 2, name: 'one-mib.bin', size: 1024 * 1024 },
+    ];
+    const paths = Object.fromEntries(files.map((f) => [f.id, path.join(www, f.name)]));
+
+    const [nginxPort, tiotaPort, diskPort] = [await freePort(), await freePort(), await freePort()];
+    children.push(startNginx(path.join(work, 'nginx'), www, nginxPort));
+    const secret = randomBytes(32);
+    const tiota = startTiota(tiotaPort, secret, paths, 64 * 1024 * 1024);
+    const tiotaDisk = startTiota(diskPort, secret, paths, 0);
+    children.push(tiota.child, tiotaDisk.child);
+    await Promise.all([tiota.ready, tiotaDisk.ready]);
+
+    const now = Math.floor(Date.now() / 1000);
+    const tokenFor = (f: FileCase) =>
+      signDownloadToken(
+        {
+          keyId: 1,
+          packageId: f.id,
+          deviceRowId: 1,
+          actionId: 1,
+          notBefore: now - 60,
+          expiresAt: now + 3600,
+        },
+        secret,
+      );
+    await waitForHttp(`http://127.0.0.1:${nginxPort}/${files[0].name}`);
+
+    const results: CaseResult[] = [];
+    for (const f of files) {
+      for (const keepAlive of [true, false]) {
+        const mode = keepAlive ? 'keep-alive' : 'new connection';
+        const nginx = await measure(`http://127.0.0.1:${nginxPort}/${f.name}`, keepAlive);
+        const ours = await measure(`http://127.0.0.1:${tiotaPort}/d/${tokenFor(f)}`, keepAlive);
+        results.push({ label: `${f.label}, ${mode}`, size: f.size, nginx, tiota: ours });
+        console.log(renderSection(results.slice(-1), null).split('\n').at(-2));
+      }
+    }
+    // For reference: the 1 MiB file streamed from disk (memory cache off), as large files are.
+    for (const keepAlive of [true, false]) {
+      const f = files[1];
+      const mode = keepAlive ? 'keep-alive' : 'new connection';
+      const nginx = await measure(`http://127.0.0.1:${nginxPort}/${f.name}`, keepAlive);
+      const ours = await measure(`http://127.0.0.1:${diskPort}/d/${tokenFor(f)}`, keepAlive);
+      results.push({
+        label: `${f.label} from disk, ${mode}`,
+        size: f.size,
+        nginx,
+        tiota: ours,
+        extra: true,
+      });
+    }
+
+    const section = renderSection(results, machineFacts(CONNECTIONS, SECONDS));
+    console.log(`\n${section}`);
+    writeSection(path.join(repo, 'docs/benchmarks.md'), section);
+    console.log('written to docs/benchmarks.md (section "Downloads")');
+  } finally {
+    stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

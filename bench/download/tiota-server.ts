@@ -1,0 +1,60 @@
+/**
+ * Tiota's download path in a process of its own, as the server runs it: token check on every
+ * request, revocation lookup, accounting, metrics and a pino logger. Started by run.ts with
+ * BENCH_PORT, BENCH_SECRET (hex), BENCH_FILES (JSON {id: path}) and BENCH_MEMORY_BYTES.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+
+import pino from 'pino';
+import { Registry } from 'prom-client';
+
+import { createDownloadHandler } from '../../src/server/download/download-handler.js';
+import type { ResolvedPackage } from '../../src/server/download/package-cache.js';
+
+const port = Number(process.env.BENCH_PORT);
+const secret = Buffer.from(process.env.BENCH_SECRET ?? '', 'hex');
+const paths = JSON.parse(process.env.BENCH_FILES ?? '{}') as Record<string, string>;
+const memoryBytes = Number(process.env.BENCH_MEMORY_BYTES ?? 64 * 1024 * 1024);
+
+const packages = new Map<number, ResolvedPackage>();
+for (const [id, filePath] of Object.entries(paths)) {
+  const sha256 = createHash('sha256').update(readFileSync(filePath)).digest('hex');
+  packages.set(Number(id), { filePath, sha256, size: statSync(filePath).size });
+}
+
+const revoked = new Set<number>();
+const bytesByAction = new Map<number, number>();
+let completed = 0;
+
+const handler = createDownloadHandler({
+  keyring: { secret: (keyId) => (keyId === 1 ? secret : undefined) },
+  nowMs: Date.now,
+  skewSeconds: 60,
+  resolvePackage: async (id) => packages.get(id),
+  isDeviceRevoked: (id) => revoked.has(id),
+  onProgress: (e) => {
+    bytesByAction.set(e.grant.actionId, (bytesByAction.get(e.grant.actionId) ?? 0) + e.bytes);
+    if (e.complete) completed++;
+  },
+  limits: { maxInFlight: 10_000, maxInFlightPerPackage: 10_000, retryAfterSeconds: 5 },
+  cache: { memoryBytes },
+  log: pino({ level: 'warn' }, pino.destination({ dest: '/dev/null', sync: false })),
+  registry: new Registry(),
+});
+
+const server = createServer(handler.handle);
+server.keepAliveTimeout = 65_000;
+server.listen(port, '127.0.0.1', () => process.stdout.write('ready\n'));
+
+// run.ts asks for the accounting totals between cases (a cheap check that it kept up).
+process.on('SIGUSR2', () => {
+  const bytes = [...bytesByAction.values()].reduce((a, b) => a + b, 0);
+  process.stdout.write(`${JSON.stringify({ completed, bytes })}\n`);
+});
+process.on('SIGTERM', () => {
+  handler.close();
+  server.closeAllConnections();
+  server.close(() => process.exit(0));
+});
