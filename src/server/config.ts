@@ -31,7 +31,15 @@ export interface ServerConfig {
   readonly maxDownloadsPerPackage: number;
   /** Bytes per second the server may send to devices (rollout pacing). */
   readonly bandwidthBytesPerSecond: number;
-  /** Name of this replica in leases and logs. */
+  /** Bytes of object-storage packages each replica keeps on local disk (LRU beyond it). */
+  readonly storageCacheBytes: number;
+  /** With an external Mosquitto: its password file, kept in step with the devices table. */
+  readonly mosquittoPasswordFile: string | null;
+  /** With an external Mosquitto: its ACL file (written once at start). */
+  readonly mosquittoAclFile: string | null;
+  /** With an external Mosquitto: its pid file; SIGHUP makes it reload the two files. */
+  readonly mosquittoPidFile: string | null;
+  /** Name of this replica in leases and logs; unique among the replicas. */
   readonly replicaId: string;
   readonly logLevel: string;
 }
@@ -59,6 +67,10 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
   { key: 'maxDownloads', flag: '--max-downloads', env: 'TIOTA_MAX_DOWNLOADS', kind: 'integer', description: 'downloads in flight server-wide (default 1000)' },
   { key: 'maxDownloadsPerPackage', flag: '--max-downloads-per-package', env: 'TIOTA_MAX_DOWNLOADS_PER_PACKAGE', kind: 'integer', description: 'downloads in flight per package (default 1000)' },
   { key: 'bandwidthBytesPerSecond', flag: '--bandwidth', env: 'TIOTA_BANDWIDTH', kind: 'integer', description: 'bytes/s the server may send to devices (default 12500000, 100 Mbit/s)' },
+  { key: 'storageCacheBytes', flag: '--storage-cache-bytes', env: 'TIOTA_STORAGE_CACHE_BYTES', kind: 'integer', description: 'local cache of s3:// packages per replica (default 10 GiB)' },
+  { key: 'mosquittoPasswordFile', flag: '--mosquitto-password-file', env: 'TIOTA_MOSQUITTO_PASSWORD_FILE', kind: 'nullable-string', description: "Mosquitto's password_file, kept in step with registered devices" },
+  { key: 'mosquittoAclFile', flag: '--mosquitto-acl-file', env: 'TIOTA_MOSQUITTO_ACL_FILE', kind: 'nullable-string', description: "Mosquitto's acl_file, written at start" },
+  { key: 'mosquittoPidFile', flag: '--mosquitto-pid-file', env: 'TIOTA_MOSQUITTO_PID_FILE', kind: 'nullable-string', description: "Mosquitto's pid_file: sent SIGHUP after each change" },
   { key: 'replicaId', flag: '--replica-id', env: 'TIOTA_REPLICA_ID', kind: 'string', description: 'name of this replica (default host-pid)' },
   { key: 'logLevel', flag: '--log-level', env: 'TIOTA_LOG_LEVEL', kind: 'string', description: 'pino log level (default info)' },
 ];
@@ -107,6 +119,10 @@ export function resolveConfig(
     maxDownloads: (values.maxDownloads as number) ?? 1000,
     maxDownloadsPerPackage: (values.maxDownloadsPerPackage as number) ?? 1000,
     bandwidthBytesPerSecond: (values.bandwidthBytesPerSecond as number) ?? 12_500_000,
+    storageCacheBytes: (values.storageCacheBytes as number) ?? 10 * 1024 ** 3,
+    mosquittoPasswordFile: nullablePath(values.mosquittoPasswordFile),
+    mosquittoAclFile: nullablePath(values.mosquittoAclFile),
+    mosquittoPidFile: nullablePath(values.mosquittoPidFile),
     replicaId: (values.replicaId as string) ?? `${process.env.HOSTNAME ?? 'tiota'}-${process.pid}`,
     logLevel: (values.logLevel as string) ?? 'info',
   };
@@ -115,5 +131,26 @@ export function resolveConfig(
       `--url-ttl (TIOTA_URL_TTL) must be between 60 and ${MAX_URL_TTL_SECONDS} seconds, got ${config.urlTtlSeconds}`,
     );
   }
+  const mosquittoFile = config.mosquittoPasswordFile ?? config.mosquittoAclFile;
+  if (mosquittoFile && !hasCredentials(config.mqttUrl)) {
+    throw new ConfigError(
+      `the Mosquitto files (--mosquitto-password-file, --mosquitto-acl-file) are kept for an ` +
+        `external broker: give its URL with the server account, --mqtt-url mqtt://user:password@host:port`,
+    );
+  }
   return config;
+}
+
+function hasCredentials(url: string | null): boolean {
+  if (!url) return false;
+  try {
+    const parsed = new URL(url);
+    return parsed.username !== '' && parsed.password !== '';
+  } catch {
+    return false;
+  }
+}
+
+function nullablePath(value: string | number | null | undefined): string | null {
+  return typeof value === 'string' ? path.resolve(value) : null;
 }

@@ -24,6 +24,8 @@ import { DeviceGateway } from './mqtt/device-gateway.js';
 import { EmbeddedBroker } from './mqtt/embedded-broker.js';
 import { ExternalBrokerBus } from './mqtt/external-broker-bus.js';
 import type { MessageBus } from './mqtt/message-bus.js';
+import { MosquittoAuthFiles } from './mqtt/mosquitto-auth-files.js';
+import { saveBrokerPasswordHash } from './mqtt/mosquitto-password-hash.js';
 import { PortInUseError } from './net/listen.js';
 import { openBlobStore } from './storage/open-blob-store.js';
 import { openDatabase } from './store/open-database.js';
@@ -73,6 +75,11 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
 
     let bus: MessageBus;
     let brokerHealthy: () => boolean;
+    const authFiles = MosquittoAuthFiles.fromConfig(config, db, log);
+    if (authFiles) {
+      await authFiles.start();
+      closers.push(() => authFiles.stop());
+    }
     if (config.mqttUrl) {
       const external = await ExternalBrokerBus.connect(config.mqttUrl, config.replicaId, log);
       bus = external;
@@ -85,7 +92,16 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
       mqttUrl = `mqtt://${advertisedHost(config.mqttHost)}:${broker.port}`;
     }
     closers.push(() => bus.close());
-    devices.onRevoked = (deviceId) => bus.disconnect(deviceId);
+    // Every secret is also kept in the broker's format, so a fleet can move to an external broker.
+    devices.onRegistered = (deviceId, password) => {
+      saveBrokerPasswordHash(db, deviceId, password)
+        .then(() => authFiles?.syncSoon())
+        .catch((error: unknown) => log.error({ err: error, deviceId }, 'broker password not stored'));
+    };
+    devices.onRevoked = (deviceId) => {
+      bus.disconnect(deviceId);
+      authFiles?.syncSoon();
+    };
     const keys = new KeyRotation(db, audit, keyring, signer, config.urlTtlSeconds);
     closers.push(startSecurityRefresh({ urlKeys: keyring, manifestKeys: signer, devices }, log));
 
