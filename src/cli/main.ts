@@ -1,11 +1,15 @@
 import { Command } from 'commander';
+import { registerAccountCommands } from './commands/account.js';
 import { registerAgentCommand } from './commands/agent.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerDeviceCommands } from './commands/device.js';
+import { registerEnrollmentCommands } from './commands/enrollment.js';
+import { registerKeysCommands } from './commands/keys.js';
 import { registerPackageCommands } from './commands/package.js';
 import { registerRolloutCommands } from './commands/rollout.js';
 import { registerServerCommand } from './commands/server.js';
 import { registerSimulateCommand } from './commands/simulate.js';
+import { registerTokenCommands } from './commands/token.js';
 
 const program = new Command('tiota')
   .description('Over-the-air updates for IoT fleets (TiJOS and Linux devices)')
@@ -16,6 +20,10 @@ registerPackageCommands(program);
 registerDeviceCommands(program);
 registerRolloutCommands(program);
 registerAuditCommands(program);
+registerAccountCommands(program);
+registerTokenCommands(program);
+registerEnrollmentCommands(program);
+registerKeysCommands(program);
 registerAgentCommand(program);
 registerSimulateCommand(program);
 

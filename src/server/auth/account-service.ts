@@ -103,11 +103,19 @@ export class AccountService {
 
     const now = Date.now();
     const disabledAt =
-      change.disabled === undefined ? row.disabled_at : change.disabled ? (row.disabled_at ?? now) : null;
+      change.disabled === undefined
+        ? row.disabled_at
+        : change.disabled
+          ? (row.disabled_at ?? now)
+          : null;
     await this.db.transaction().execute(async (trx) => {
       await trx
         .updateTable('accounts')
-        .set({ role, disabled_at: disabledAt, ...(passwordHash && { password_hash: passwordHash }) })
+        .set({
+          role,
+          disabled_at: disabledAt,
+          ...(passwordHash && { password_hash: passwordHash }),
+        })
         .where('id', '=', row.id)
         .execute();
       if (disabling || passwordHash) {

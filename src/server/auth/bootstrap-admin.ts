@@ -17,7 +17,10 @@ export interface AdminBootstrap {
  * On the first start (no accounts yet) creates the `admin` account and an admin API token,
  * written to `<dataDir>/admin-token` with mode 0600 — the only copy; the database keeps a hash.
  */
-export async function bootstrapAdmin(db: Kysely<Database>, dataDir: string): Promise<AdminBootstrap> {
+export async function bootstrapAdmin(
+  db: Kysely<Database>,
+  dataDir: string,
+): Promise<AdminBootstrap> {
   const tokenFile = path.join(dataDir, 'admin-token');
   const existing = await db.selectFrom('accounts').select('id').limit(1).executeTakeFirst();
   if (existing) return { tokenFile, created: null };

@@ -87,21 +87,37 @@ export class EnrollmentService {
   }
 
   async list(): Promise<EnrollmentTokenView[]> {
-    const rows = await this.db.selectFrom('enrollment_tokens').selectAll().orderBy('id', 'desc').execute();
+    const rows = await this.db
+      .selectFrom('enrollment_tokens')
+      .selectAll()
+      .orderBy('id', 'desc')
+      .execute();
     const now = Date.now();
     return rows.map((row) => toView(row, now));
   }
 
   async revoke(id: number, actor: Actor): Promise<EnrollmentTokenView> {
-    const row = await this.db.selectFrom('enrollment_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('enrollment_tokens')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (!row) throw new TiotaError('not_found', `enrollment token ${id}`);
     if (row.revoked_at === null) {
       await this.db.transaction().execute(async (trx) => {
-        await trx.updateTable('enrollment_tokens').set({ revoked_at: Date.now() }).where('id', '=', id).execute();
+        await trx
+          .updateTable('enrollment_tokens')
+          .set({ revoked_at: Date.now() })
+          .where('id', '=', id)
+          .execute();
         await this.audit.record(actor, 'enrollment.revoke', `enrollment:${id}`, {}, trx);
       });
     }
-    const updated = await this.db.selectFrom('enrollment_tokens').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    const updated = await this.db
+      .selectFrom('enrollment_tokens')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
     return toView(updated, Date.now());
   }
 

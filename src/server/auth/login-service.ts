@@ -39,11 +39,17 @@ export class LoginService {
   async login(username: string, password: string, ip: string): Promise<Session> {
     const now = Date.now();
     const userKey = `${username}\n${ip}`;
-    const wait = Math.max(this.#perUser.retryAfter(userKey, now), this.#perClient.retryAfter(ip, now));
+    const wait = Math.max(
+      this.#perUser.retryAfter(userKey, now),
+      this.#perClient.retryAfter(ip, now),
+    );
     if (wait > 0) throw TiotaError.tooManyRequests(wait);
 
     // Counted as failures before the check, so parallel guesses cannot overrun the budget.
-    const blocks = { user: this.#perUser.fail(userKey, now), client: this.#perClient.fail(ip, now) };
+    const blocks = {
+      user: this.#perUser.fail(userKey, now),
+      client: this.#perClient.fail(ip, now),
+    };
     const account = await this.accounts.verifyLogin(username, password);
     if (!account) {
       await this.#audited(username, ip, blocks);
@@ -62,12 +68,24 @@ export class LoginService {
         kind: 'session',
         expiresAt,
       });
-      await this.audit.record(actor, 'account.login', `account:${account.username}`, {
-        session: made.id,
-      }, trx);
+      await this.audit.record(
+        actor,
+        'account.login',
+        `account:${account.username}`,
+        {
+          session: made.id,
+        },
+        trx,
+      );
       return made;
     });
-    return { token, expiresAt, idleTimeoutMs: this.idleTimeoutMs, username: account.username, role };
+    return {
+      token,
+      expiresAt,
+      idleTimeoutMs: this.idleTimeoutMs,
+      username: account.username,
+      role,
+    };
   }
 
   /** Ends the console session the request came with; API tokens are revoked explicitly. */

@@ -66,14 +66,16 @@ export class TokenService {
       .where('username', '=', username)
       .executeTakeFirst();
     if (!account) throw new TiotaError('not_found', `account ${username}`);
-    if (account.disabled_at !== null) throw new TiotaError('invalid_state', `account ${username} is disabled`);
+    if (account.disabled_at !== null)
+      throw new TiotaError('invalid_state', `account ${username} is disabled`);
     // A token never acts above the one who makes it, nor above its account.
     const ceiling = username === caller.name ? caller.role : (account.role as Role);
     if (request.role && !roleAtLeast(ceiling, request.role)) {
       throw new TiotaError('validation_failed', `role ${request.role} is above ${ceiling}`);
     }
     const now = Date.now();
-    const expiresAt = request.expiresAt === undefined ? now + DEFAULT_TOKEN_TTL_MS : request.expiresAt;
+    const expiresAt =
+      request.expiresAt === undefined ? now + DEFAULT_TOKEN_TTL_MS : request.expiresAt;
     if (expiresAt !== null && expiresAt <= now) {
       throw new TiotaError('validation_failed', 'expiresAt must be in the future');
     }
@@ -125,7 +127,10 @@ export class TokenService {
   }
 }
 
-function toTokenView(row: Selectable<ApiTokensTable> & { username: string }, now: number): TokenView {
+function toTokenView(
+  row: Selectable<ApiTokensTable> & { username: string },
+  now: number,
+): TokenView {
   const expiresAt = row.expires_at === null ? null : Number(row.expires_at);
   const revokedAt = row.revoked_at === null ? null : Number(row.revoked_at);
   return {

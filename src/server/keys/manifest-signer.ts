@@ -91,7 +91,10 @@ export class ManifestSigner {
    * retires every other. Retired keys stay listed so old signatures can still be traced.
    */
   async rotate(privateKeyPem?: string): Promise<{ keyId: string; publicKeyPem: string }> {
-    const privateKey = privateKeyPem === undefined ? generateKeyPairSync('ed25519').privateKey : parse(privateKeyPem);
+    const privateKey =
+      privateKeyPem === undefined
+        ? generateKeyPairSync('ed25519').privateKey
+        : parse(privateKeyPem);
     this.#key = await store(this.db, privateKey);
     return { keyId: this.#key.keyId, publicKeyPem: this.#key.publicKeyPem };
   }
@@ -117,7 +120,9 @@ function keyIdOf(publicKeyPem: string): string {
 }
 
 async function store(db: Kysely<Database>, privateKey: KeyObject): Promise<SigningKey> {
-  const publicKeyPem = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString();
+  const publicKeyPem = createPublicKey(privateKey)
+    .export({ type: 'spki', format: 'pem' })
+    .toString();
   const keyId = keyIdOf(publicKeyPem);
   const now = Date.now();
   await db.transaction().execute(async (trx) => {
@@ -151,5 +156,9 @@ async function readActive(db: Kysely<Database>): Promise<SigningKey | null> {
     .orderBy('id', 'desc')
     .executeTakeFirst();
   if (!row) return null;
-  return { keyId: row.key_id, publicKeyPem: row.public_key ?? '', privateKey: createPrivateKey(row.secret) };
+  return {
+    keyId: row.key_id,
+    publicKeyPem: row.public_key ?? '',
+    privateKey: createPrivateKey(row.secret),
+  };
 }

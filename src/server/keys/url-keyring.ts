@@ -39,7 +39,10 @@ export class UrlKeyring implements TokenKeyring {
     private readonly activationMs: number,
   ) {}
 
-  static async load(db: Kysely<Database>, activationMs = URL_KEY_ACTIVATION_MS): Promise<UrlKeyring> {
+  static async load(
+    db: Kysely<Database>,
+    activationMs = URL_KEY_ACTIVATION_MS,
+  ): Promise<UrlKeyring> {
     const keyring = new UrlKeyring(db, activationMs);
     await keyring.refresh();
     if (keyring.#keys.length === 0) await keyring.rotate({ retireOthers: false, urlTtlMs: 0 });
@@ -108,7 +111,11 @@ export class UrlKeyring implements TokenKeyring {
       const next = rows.length === 0 ? 0 : (Number(rows[rows.length - 1].key_id) + 1) % 256;
       const retire = retirable(rows, now, options);
       if (retire.length > 0) {
-        await trx.updateTable('signing_keys').set({ retired_at: now }).where('id', 'in', retire).execute();
+        await trx
+          .updateTable('signing_keys')
+          .set({ retired_at: now })
+          .where('id', 'in', retire)
+          .execute();
       }
       await trx
         .deleteFrom('signing_keys')

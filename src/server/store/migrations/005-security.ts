@@ -37,7 +37,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
 
   await db.schema.createIndex('audit_log_actor').on('audit_log').columns(['actor', 'id']).execute();
-  await db.schema.createIndex('audit_log_action').on('audit_log').columns(['action', 'id']).execute();
+  await db.schema
+    .createIndex('audit_log_action')
+    .on('audit_log')
+    .columns(['action', 'id'])
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
