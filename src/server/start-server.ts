@@ -13,6 +13,7 @@ import { DeviceService } from './domain/device-service.js';
 import { PackageService } from './domain/package-service.js';
 import { RolloutEngine } from './domain/rollout-engine.js';
 import { RolloutLease } from './domain/rollout-lease.js';
+import { pacingLimitsOf } from './domain/rollout-plan.js';
 import { RolloutService } from './domain/rollout-service.js';
 import { mountDownloads } from './download-mount.js';
 import { buildHttpApp } from './http/build-http-app.js';
@@ -70,7 +71,7 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
       serverUrl: publicUrl,
       signingPublicKey: signer.publicKeyPem,
     }));
-    const rollouts = new RolloutService(db, packages, audit);
+    const rollouts = new RolloutService(db, packages, audit, pacingLimitsOf(config));
     await devices.loadRevoked();
 
     let bus: MessageBus;
@@ -107,7 +108,7 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
 
     const issuer = new CommandIssuer(bus, keyring, () => publicUrl, config.urlTtlSeconds);
     const reports = new DeviceReportHandler(db, devices, packages, issuer, log);
-    const engine = new RolloutEngine(db, packages, devices, issuer, log);
+    const engine = new RolloutEngine(db, packages, devices, issuer, log, { limits: pacingLimitsOf(config) });
     engine.lease = new RolloutLease(db, config.replicaId, issuer, packages, log);
     reports.onFinished = () => engine.kick();
     rollouts.onChange = () => engine.kick();

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { ActionsTable, Database } from '../store/schema.js';
-import { canMove, type ActionState } from './action-state.js';
+import { canMove, isTerminal, type ActionState } from './action-state.js';
 
 export type ActionRow = Selectable<ActionsTable>;
 
@@ -12,6 +12,8 @@ export interface ActionChange {
   readonly sentAt?: number;
   readonly attempt?: number;
   readonly commandId?: string;
+  /** When a queued retry may be sent. */
+  readonly retryAt?: number | null;
 }
 
 /**
@@ -25,10 +27,8 @@ export async function moveAction(
   change: ActionChange,
   now: number,
 ): Promise<boolean> {
-  if (!canMove(action.state as ActionState, change.state) && !(change.state === 'sent' && action.state === 'queued')) {
-    return false;
-  }
-  const terminal = ['succeeded', 'failed', 'rolled_back', 'timed_out', 'canceled'].includes(change.state);
+  if (!canMove(action.state as ActionState, change.state)) return false;
+  const terminal = isTerminal(change.state);
   const result = await db
     .updateTable('actions')
     .set({
@@ -40,6 +40,7 @@ export async function moveAction(
       ...(change.sentAt !== undefined && { sent_at: change.sentAt }),
       ...(change.attempt !== undefined && { attempt: change.attempt }),
       ...(change.commandId !== undefined && { command_id: change.commandId }),
+      ...(change.retryAt !== undefined && { retry_at: change.retryAt }),
       ...(terminal && { finished_at: now, deadline_at: null }),
     })
     .where('id', '=', action.id)

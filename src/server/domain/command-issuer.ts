@@ -1,4 +1,9 @@
-import { cmdTopic, type CancelCommand, type InstallCommand } from '../../shared/protocol/index.js';
+import {
+  cmdTopic,
+  type CancelCommand,
+  type DeviceCommand,
+  type InstallCommand,
+} from '../../shared/protocol/index.js';
 import { signDownloadToken } from '../../shared/token/download-token.js';
 import type { UrlKeyring } from '../keys/url-keyring.js';
 import type { MessageBus } from '../mqtt/message-bus.js';
@@ -65,13 +70,18 @@ export class CommandIssuer {
 
   async sendInstall(target: CommandTarget, pkg: PackageView): Promise<InstallCommand> {
     const command = this.buildInstall(target, pkg);
-    await this.bus.publish(cmdTopic(target.deviceId), JSON.stringify(command));
+    await this.publish(target.deviceId, command);
     return command;
+  }
+
+  /** Publishes a command built earlier (the engine builds a batch, then sends it paced). */
+  async publish(deviceId: string, command: DeviceCommand): Promise<void> {
+    await this.bus.publish(cmdTopic(deviceId), JSON.stringify(command));
   }
 
   async sendCancel(target: CommandTarget): Promise<void> {
     const command: CancelCommand = { v: 1, op: 'cancel', id: commandId(target.actionId, target.attempt) };
-    await this.bus.publish(cmdTopic(target.deviceId), JSON.stringify(command));
+    await this.publish(target.deviceId, command);
   }
 }
 

@@ -2,23 +2,38 @@ import type { Kysely } from 'kysely';
 import type { HelloMessage, StatusMessage } from '../../shared/protocol/messages.js';
 import type { Logger } from '../log.js';
 import type { Database } from '../store/schema.js';
-import { ACTIVE_STATES, canMove, isTerminal, type ActionState } from './action-state.js';
-import { actionById, moveAction, type ActionRow } from './action-store.js';
+import {
+  ACTIVE_STATES,
+  canMove,
+  IN_FLIGHT_STATES,
+  isTerminal,
+  stepOf,
+  type ActionState,
+} from './action-state.js';
+import { failureChange } from './action-retry.js';
+import { actionById, moveAction, type ActionChange, type ActionRow } from './action-store.js';
 import { commandId, parseCommandId, type CommandIssuer } from './command-issuer.js';
 import type { DeviceService } from './device-service.js';
 import type { PackageService } from './package-service.js';
 import type { RolloutSettings } from './rollout-settings.js';
+import { RolloutSettingsCache } from './rollout-settings-cache.js';
 
+/** States in which the device has begun installing: an old version now means it failed. */
 const STARTED: readonly ActionState[] = ['downloading', 'downloaded', 'installing', 'restarting'];
 
 /**
  * Turns what devices say (hello, status) and what the download server sees into action
  * transitions. Success comes only from the device reporting the target version after its
- * restart; a report of the old version after an attempt began is a failure.
+ * restart; a report of the old version after an attempt began is a failure. Reports for an
+ * older attempt, an earlier step or a finished action change nothing.
  */
 export class DeviceReportHandler {
-  /** Called after an action reached a terminal state (the engine re-checks its batch). */
+  /**
+   * Called after a change the engine should act on: an action finished or was queued for a
+   * retry, a download slot freed, or a device with a queued action came online.
+   */
   onFinished: () => void = () => undefined;
+  readonly #settings: RolloutSettingsCache;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -27,39 +42,42 @@ export class DeviceReportHandler {
     private readonly issuer: CommandIssuer,
     private readonly log: Logger,
     private readonly nowMs: () => number = Date.now,
-  ) {}
+  ) {
+    this.#settings = new RolloutSettingsCache(db);
+  }
 
   async hello(deviceRowId: number, deviceId: string, hello: HelloMessage): Promise<void> {
     const now = this.nowMs();
     await this.devices.recordHello(deviceRowId, hello, now);
-    const action = await this.db
+    const actions = await this.db
       .selectFrom('actions')
       .selectAll()
       .where('device_row_id', '=', deviceRowId)
-      .where('state', 'in', ACTIVE_STATES.filter((s) => s !== 'queued'))
+      .where('state', 'in', [...ACTIVE_STATES])
       .orderBy('id', 'desc')
-      .executeTakeFirst();
+      .execute();
+    const action = actions.find((a) => a.state !== 'queued') ?? actions[0];
     if (!action) return;
     const pkg = await this.packages.get(action.package_id);
-    const cmd = commandId(Number(action.id), action.attempt);
 
     if (hello.version === pkg.version && (hello.app === pkg.app || !hello.app)) {
-      await this.#finish(action, 'succeeded', null, { version: hello.version }, now);
+      await this.#end(action, { state: 'succeeded', errorCode: null }, { version: hello.version }, now);
       return;
     }
+    if (action.state === 'queued') {
+      this.onFinished(); // online now: the engine may send it its command
+      return;
+    }
+    const cmd = commandId(Number(action.id), action.attempt);
     if (hello.busy === cmd) return;
     if (STARTED.includes(action.state as ActionState)) {
       // Back on the old version after the install began: the attempt failed. Past the download
       // it is a rollback (the new app was installed or tried); before, a download failure.
       const past = action.state !== 'downloading';
       const code = hello.last?.cmd === cmd ? hello.last.code : undefined;
-      await this.#finish(
-        action,
-        past ? 'rolled_back' : 'failed',
-        code !== undefined ? `ota_${code}` : past ? 'came_back_on_old_version' : 'download_incomplete',
-        { version: hello.version, code },
-        now,
-      );
+      const reason =
+        code !== undefined ? `ota_${code}` : past ? 'came_back_on_old_version' : 'download_incomplete';
+      await this.#fail(action, past ? 'rolled_back' : 'failed', reason, { version: hello.version, code }, now);
       return;
     }
     // Sent but not started: the device (re)connected, so (re)send the same command.
@@ -78,7 +96,10 @@ export class DeviceReportHandler {
       return;
     }
     await this.devices.recordEvent(deviceRowId, Number(action.id), `status.${report.state}`, { ...report }, now);
-    if (ref.attempt !== action.attempt || isTerminal(action.state as ActionState)) return;
+    const state = action.state as ActionState;
+    // A report for an older attempt, for an action queued for its next one, or for a finished
+    // action is history: recorded above, applied never.
+    if (ref.attempt !== action.attempt || isTerminal(state) || state === 'queued') return;
 
     switch (report.state) {
       case 'accepted':
@@ -91,19 +112,21 @@ export class DeviceReportHandler {
       case 'succeeded': {
         const pkg = await this.packages.get(action.package_id);
         if (report.version === pkg.version) {
-          await this.#finish(action, 'succeeded', null, {}, now);
+          await this.#end(action, { state: 'succeeded', errorCode: null }, {}, now);
         }
         return;
       }
       case 'failed':
+        await this.#fail(action, 'failed', reasonOf(report), {}, now);
+        return;
       case 'rejected':
-        await this.#finish(action, 'failed', reasonOf(report), {}, now);
+        await this.#fail(action, 'failed', reasonOf(report), {}, now, true);
         return;
       case 'rolled_back':
-        await this.#finish(action, 'rolled_back', reasonOf(report), {}, now);
+        await this.#fail(action, 'rolled_back', reasonOf(report), {}, now);
         return;
       case 'canceled':
-        await this.#finish(action, 'canceled', 'device_canceled', {}, now);
+        await this.#end(action, { state: 'canceled', errorCode: 'device_canceled' }, {}, now);
         return;
     }
   }
@@ -118,6 +141,7 @@ export class DeviceReportHandler {
       .set((eb) => ({ bytes_served: eb('bytes_served', '+', bytes) }))
       .where('id', '=', actionId)
       .execute();
+    if (action.state === 'queued') return; // an older attempt's URL; its hello will tell
     if (complete) {
       await this.devices.recordEvent(Number(action.device_row_id), actionId, 'download.complete', {});
       await this.#progress(action, 'downloaded', this.nowMs());
@@ -126,40 +150,58 @@ export class DeviceReportHandler {
     }
   }
 
+  /** Moves forward; a new step gets its own deadline (ack → download → confirm). */
   async #progress(action: ActionRow, state: ActionState, now: number): Promise<void> {
-    if (!canMove(action.state as ActionState, state)) return;
-    const settings = await this.#settings(action.rollout_id);
-    // Once the device started working, it has until the confirmation deadline to come back.
-    const deadlineAt =
-      state === 'accepted' ? action.deadline_at : now + settings.confirmTimeoutSeconds * 1000;
-    await moveAction(this.db, action, { state, deadlineAt }, now);
+    const from = action.state as ActionState;
+    if (from === 'queued' || !canMove(from, state)) return;
+    const settings = await this.#settings.get(action.rollout_id);
+    const step = stepOf(state);
+    const deadlineAt = step === stepOf(from) ? undefined : now + stepSeconds(step, settings) * 1000;
+    const moved = await moveAction(this.db, action, { state, deadlineAt }, now);
+    // Leaving the flight frees a download slot: the engine may admit another device.
+    if (moved && IN_FLIGHT_STATES.includes(from) && !IN_FLIGHT_STATES.includes(state)) {
+      this.onFinished();
+    }
   }
 
-  async #finish(
+  /** A failure: retried while the rollout allows (action-retry.ts), else final. */
+  async #fail(
     action: ActionRow,
-    state: ActionState,
-    errorCode: string | null,
+    outcome: ActionState,
+    errorCode: string,
+    detail: Record<string, unknown>,
+    now: number,
+    permanent = false,
+  ): Promise<void> {
+    const settings = await this.#settings.get(action.rollout_id);
+    const change = failureChange(action, outcome, errorCode, settings, now, permanent);
+    await this.#end(action, change, detail, now);
+  }
+
+  async #end(
+    action: ActionRow,
+    change: ActionChange,
     detail: Record<string, unknown>,
     now: number,
   ): Promise<void> {
-    const moved = await moveAction(this.db, action, { state, errorCode }, now);
+    const moved = await moveAction(this.db, action, change, now);
     if (!moved) return;
-    await this.devices.recordEvent(Number(action.device_row_id), Number(action.id), state, {
+    const kind = change.state === 'queued' ? 'retry' : change.state;
+    const reason = change.errorCode;
+    await this.devices.recordEvent(Number(action.device_row_id), Number(action.id), kind, {
       ...detail,
-      ...(errorCode && { reason: errorCode }),
+      ...(reason && { reason }),
+      ...(change.retryAt && { retryAt: change.retryAt }),
     });
-    this.log.info({ actionId: action.id, state, reason: errorCode }, 'action finished');
+    this.log.info({ actionId: action.id, state: change.state, reason }, 'action finished');
     this.onFinished();
   }
+}
 
-  async #settings(rolloutId: number): Promise<RolloutSettings> {
-    const row = await this.db
-      .selectFrom('rollouts')
-      .select('settings')
-      .where('id', '=', rolloutId)
-      .executeTakeFirstOrThrow();
-    return JSON.parse(row.settings) as RolloutSettings;
-  }
+function stepSeconds(step: ReturnType<typeof stepOf>, settings: RolloutSettings): number {
+  if (step === 'download') return settings.downloadTimeoutSeconds;
+  if (step === 'confirm') return settings.confirmTimeoutSeconds;
+  return settings.ackTimeoutSeconds;
 }
 
 function reasonOf(report: StatusMessage): string {

@@ -1,22 +1,51 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Updateable } from 'kysely';
 import type { Logger } from '../log.js';
-import type { Database } from '../store/schema.js';
-import { ACTIVE_STATES, type ActionState } from './action-state.js';
-import { moveAction } from './action-store.js';
-import { commandId, type CommandIssuer } from './command-issuer.js';
+import type { Database, RolloutsTable } from '../store/schema.js';
+import type { ActionState } from './action-state.js';
+import { sweepDeadlines } from './action-deadlines.js';
+import { AuditLog, SYSTEM_ACTOR } from './audit-log.js';
+import type { CommandIssuer } from './command-issuer.js';
 import type { DeviceService } from './device-service.js';
 import type { PackageService } from './package-service.js';
+import { RolloutAdmission, type AdmittedRollout, type InFlight } from './rollout-admission.js';
 import type { RolloutLease } from './rollout-lease.js';
-import type { RolloutSettings } from './rollout-settings.js';
+import { DEFAULT_LIMITS, type PacingLimits } from './rollout-plan.js';
+import { RolloutSettingsCache } from './rollout-settings-cache.js';
+import { decide, type StateCounts } from './rollout-stop-rules.js';
+
+export interface RolloutEngineOptions {
+  /** Safety-net pass interval, ms (passes also run on every event that matters). */
+  readonly intervalMs?: number;
+  readonly nowMs?: () => number;
+  /** The server's bandwidth and download cap (config `--bandwidth`, `--max-downloads`). */
+  readonly limits?: PacingLimits;
+}
+
+/** Least time between two passes when events keep coming, ms: reports get their turn. */
+const MIN_GAP_MS = 10;
+
+interface RunningRollout extends AdmittedRollout {
+  readonly batchCount: number;
+  readonly approvedBatch: number;
+  readonly errorAck: Record<string, number>;
+  readonly soakUntil: number | null;
+}
 
 /**
- * Advances running rollouts: sends the current batch's commands, times out silent devices and
- * moves to the next batch when the current one is done. All state lives in the database, so a
- * restarted server continues where the last one stopped.
+ * Advances running rollouts: times out silent devices, applies the stop rules, moves to the
+ * next batch, and sends commands as pacing admits them. All state lives in the database, so
+ * a restarted server (even after kill -9) continues where the last one stopped; every step is
+ * a conditional update, so a pass that races another replica's does nothing twice.
  */
 export class RolloutEngine {
   /** Which rollouts this replica may advance (rollout-lease.ts); null advances every one. */
   lease: RolloutLease | null = null;
+  /** Settings and pacing per rollout, shared with the report handler. */
+  readonly facts: RolloutSettingsCache;
+  readonly #admission: RolloutAdmission;
+  readonly #audit: AuditLog;
+  readonly #intervalMs: number;
+  readonly #now: () => number;
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> | null = null;
   #again = false;
@@ -24,28 +53,34 @@ export class RolloutEngine {
 
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly packages: PackageService,
-    private readonly devices: DeviceService,
-    private readonly issuer: CommandIssuer,
+    packages: PackageService,
+    _devices: DeviceService,
+    issuer: CommandIssuer,
     private readonly log: Logger,
-    private readonly intervalMs = 1000,
-    private readonly nowMs: () => number = Date.now,
-  ) {}
+    options: RolloutEngineOptions = {},
+  ) {
+    this.#intervalMs = options.intervalMs ?? 1000;
+    this.#now = options.nowMs ?? Date.now;
+    this.facts = new RolloutSettingsCache(db);
+    this.#admission = new RolloutAdmission(db, packages, issuer, options.limits ?? DEFAULT_LIMITS, log);
+    this.#audit = new AuditLog(db);
+  }
 
   start(): void {
     this.#stopped = false;
-    this.#timer = setInterval(() => this.kick(), this.intervalMs);
+    this.#timer = setInterval(() => this.kick(), this.#intervalMs);
     this.kick();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
+    this.#admission.stop();
     await this.#running;
     await this.lease?.release();
   }
 
-  /** Asks for a pass soon; passes never overlap, and a kick during one causes one more. */
+  /** Asks for a pass soon; passes never overlap, and kicks during one cause one more. */
   kick(): void {
     if (this.#stopped) return;
     if (this.#running) {
@@ -56,133 +91,142 @@ export class RolloutEngine {
       .catch((error: unknown) => this.log.error({ err: error }, 'rollout pass failed'))
       .finally(() => {
         this.#running = null;
-        if (this.#again) {
-          this.#again = false;
-          this.kick();
-        }
+        if (!this.#again) return;
+        this.#again = false;
+        setTimeout(() => this.kick(), MIN_GAP_MS);
       });
   }
 
   /** One pass over every running rollout. */
   async tick(): Promise<void> {
-    await this.#timeOutSilentDevices();
+    const timedOut = await sweepDeadlines(this.db, this.facts, this.#now());
+    if (timedOut > 0) this.log.info({ actions: timedOut }, 'deadlines passed');
     const rollouts = await this.db
       .selectFrom('rollouts')
-      .select(['id', 'package_id', 'current_batch', 'batch_count', 'settings'])
+      .select(['id', 'package_id', 'current_batch', 'batch_count', 'approved_batch', 'error_ack'])
+      .select('next_step_at')
       .where('status', '=', 'running')
       .execute();
+    const flights = await this.#admission.inFlight(
+      async (id) => (await this.facts.facts(id)).bytesPerSecondPerDownload,
+    );
     for (const rollout of rollouts) {
       if (this.#stopped) return;
       if (this.lease && !(await this.lease.hold(Number(rollout.id)))) continue;
-      await this.#advance({
-        id: Number(rollout.id),
-        packageId: rollout.package_id,
-        batch: rollout.current_batch,
-        batchCount: rollout.batch_count,
-        settings: JSON.parse(rollout.settings) as RolloutSettings,
-      });
+      const id = Number(rollout.id);
+      const facts = await this.facts.facts(id);
+      await this.#advance(
+        {
+          id,
+          packageId: rollout.package_id,
+          currentBatch: rollout.current_batch,
+          batchCount: rollout.batch_count,
+          settings: facts.settings,
+          bytesPerSecondPerDownload: facts.bytesPerSecondPerDownload,
+          approvedBatch: rollout.approved_batch,
+          errorAck: JSON.parse(rollout.error_ack) as Record<string, number>,
+          soakUntil: rollout.next_step_at === null ? null : Number(rollout.next_step_at),
+        },
+        flights,
+      );
     }
   }
 
-  async #advance(rollout: {
-    id: number;
-    packageId: number;
-    batch: number;
-    batchCount: number;
-    settings: RolloutSettings;
-  }): Promise<void> {
-    await this.#sendQueued(rollout);
-    const open = await this.db
-      .selectFrom('actions')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('rollout_id', '=', rollout.id)
-      .where('batch', '=', rollout.batch)
-      .where('state', 'in', [...ACTIVE_STATES])
-      .executeTakeFirstOrThrow();
-    if (Number(open.n) > 0) return;
+  async #advance(rollout: RunningRollout, flights: InFlight): Promise<void> {
+    const now = this.#now();
+    const batches = await this.#batchCounts(rollout.id);
+    const decision = decide({ ...rollout, batches, now }, rollout.settings);
+    let current = rollout;
 
-    const now = this.nowMs();
-    const next = rollout.batch + 1;
-    const done = next >= rollout.batchCount;
+    switch (decision.kind) {
+      case 'pause':
+        await this.#pause(rollout, decision.reason);
+        return;
+      case 'complete':
+        await this.#finish(rollout, now);
+        return;
+      case 'soak':
+        await this.#update(rollout, { next_step_at: decision.until, updated_at: now });
+        this.log.info({ rolloutId: rollout.id, batch: rollout.currentBatch }, 'batch soaking');
+        break;
+      case 'advance':
+        if (await this.#nextBatch(rollout, now)) {
+          current = { ...rollout, currentBatch: rollout.currentBatch + 1, soakUntil: null };
+          this.#again = true; // the new batch may already decide something (all canceled)
+        }
+        break;
+      case 'wait':
+        break;
+    }
+    await this.#admission.admit(current, flights, now);
+  }
+
+  async #batchCounts(rolloutId: number): Promise<Map<number, StateCounts>> {
+    const rows = await this.db
+      .selectFrom('actions')
+      .select(['batch', 'state', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('rollout_id', '=', rolloutId)
+      .groupBy(['batch', 'state'])
+      .execute();
+    const batches = new Map<number, StateCounts>();
+    for (const r of rows) {
+      const counts = batches.get(r.batch) ?? {};
+      counts[r.state as ActionState] = Number(r.n);
+      batches.set(r.batch, counts);
+    }
+    return batches;
+  }
+
+  /** Pauses once however many rules fire: the update is conditional on `running`. */
+  async #pause(rollout: RunningRollout, reason: string): Promise<void> {
+    const now = this.#now();
+    const paused = await this.#update(rollout, { status: 'paused', pause_reason: reason, updated_at: now });
+    if (!paused) return;
+    await this.#audit.record(SYSTEM_ACTOR, 'rollout.pause', `rollout:${rollout.id}`, { reason });
+    this.log.warn({ rolloutId: rollout.id, batch: rollout.currentBatch, reason }, 'rollout paused');
+  }
+
+  async #finish(rollout: RunningRollout, now: number): Promise<void> {
+    const done = await this.#update(rollout, { status: 'completed', finished_at: now, updated_at: now });
+    if (done) this.log.info({ rolloutId: rollout.id }, 'rollout completed');
+  }
+
+  /**
+   * Starts the next batch. Its queued actions get their admission deadline: a device that
+   * stays offline that long after its batch started times out.
+   */
+  async #nextBatch(rollout: RunningRollout, now: number): Promise<boolean> {
+    const next = rollout.currentBatch + 1;
+    const moved = await this.#update(rollout, {
+      current_batch: next,
+      batch_started_at: now,
+      next_step_at: null,
+      updated_at: now,
+    });
+    if (!moved) return false;
     await this.db
+      .updateTable('actions')
+      .set({ deadline_at: now + rollout.settings.ackTimeoutSeconds * 1000 })
+      .where('rollout_id', '=', rollout.id)
+      .where('batch', '=', next)
+      .where('state', '=', 'queued')
+      .execute();
+    this.log.info({ rolloutId: rollout.id, batch: next }, 'batch started');
+    return true;
+  }
+
+  /** Updates a rollout only if it is still running at the batch this pass read. */
+  async #update(
+    rollout: RunningRollout,
+    set: Updateable<RolloutsTable>,
+  ): Promise<boolean> {
+    const result = await this.db
       .updateTable('rollouts')
-      .set(
-        done
-          ? { status: 'completed', finished_at: now, updated_at: now }
-          : { current_batch: next, batch_started_at: now, updated_at: now },
-      )
+      .set(set)
       .where('id', '=', rollout.id)
       .where('status', '=', 'running')
-      .where('current_batch', '=', rollout.batch)
-      .execute();
-    this.log.info({ rolloutId: rollout.id, batch: rollout.batch }, done ? 'rollout completed' : 'batch done');
-    if (!done) this.kick();
-  }
-
-  async #sendQueued(rollout: { id: number; packageId: number; batch: number; settings: RolloutSettings }) {
-    const queued = await this.db
-      .selectFrom('actions')
-      .innerJoin('devices', 'devices.id', 'actions.device_row_id')
-      .select(['actions.id', 'actions.state', 'actions.attempt', 'actions.device_row_id', 'devices.device_id'])
-      .where('actions.rollout_id', '=', rollout.id)
-      .where('actions.batch', '=', rollout.batch)
-      .where('actions.state', '=', 'queued')
-      .execute();
-    if (queued.length === 0) return;
-    const pkg = await this.packages.get(rollout.packageId);
-
-    for (const action of queued) {
-      const now = this.nowMs();
-      const attempt = action.attempt + 1;
-      const moved = await moveAction(
-        this.db,
-        { id: action.id, state: action.state },
-        {
-          state: 'sent',
-          attempt,
-          commandId: commandId(Number(action.id), attempt),
-          sentAt: now,
-          deadlineAt: now + rollout.settings.ackTimeoutSeconds * 1000,
-        },
-        now,
-      );
-      if (!moved) continue;
-      const target = {
-        actionId: Number(action.id),
-        attempt,
-        deviceId: action.device_id,
-        deviceRowId: Number(action.device_row_id),
-      };
-      const command = await this.issuer.sendInstall(target, pkg);
-      await this.devices.recordEvent(target.deviceRowId, target.actionId, 'command', {
-        cmd: command.id,
-        version: pkg.version,
-        url: command.url,
-      });
-    }
-  }
-
-  async #timeOutSilentDevices(): Promise<void> {
-    const now = this.nowMs();
-    const late = await this.db
-      .selectFrom('actions')
-      .select(['id', 'state', 'device_row_id'])
-      .where('deadline_at', '<', now)
-      .where('state', 'in', [...ACTIVE_STATES])
-      .limit(1000)
-      .execute();
-    for (const action of late) {
-      const moved = await moveAction(
-        this.db,
-        action,
-        { state: 'timed_out', errorCode: `timeout_${action.state as ActionState}` },
-        now,
-      );
-      if (moved) {
-        await this.devices.recordEvent(Number(action.device_row_id), Number(action.id), 'timed_out', {
-          state: action.state,
-        });
-      }
-    }
+      .where('current_batch', '=', rollout.currentBatch)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   }
 }

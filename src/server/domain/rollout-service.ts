@@ -1,32 +1,18 @@
 import type { Kysely, Selectable } from 'kysely';
 import { TiotaError } from '../errors.js';
-import type { Database, RolloutsTable } from '../store/schema.js';
-import { ACTION_STATES, ACTIVE_STATES, hasStarted, type ActionState } from './action-state.js';
+import type { Database, DevicesTable, RolloutsTable } from '../store/schema.js';
+import { ERROR_STATES, type ActionState } from './action-state.js';
 import type { Actor, AuditLog } from './audit-log.js';
+import { splitIntoBatches } from './batch-plan.js';
 import { commandId } from './command-issuer.js';
 import type { PackageService, PackageView } from './package-service.js';
-import { parseSettings, type RolloutSettings } from './rollout-settings.js';
+import { buildPlan, DEFAULT_LIMITS, type PacingLimits, type RolloutPlan } from './rollout-plan.js';
+import { parseSettings, storedSettings, type RolloutSettings } from './rollout-settings.js';
+import { supersedeOlder, type CanceledCommand } from './rollout-supersede.js';
 import { parseTarget, resolveTarget, type RolloutTarget } from './rollout-target.js';
+import { rolloutView, type RolloutStatus, type RolloutView } from './rollout-view.js';
 
-/** Stored rollout statuses; never change a value's meaning. */
-export type RolloutStatus = 'running' | 'paused' | 'completed' | 'canceled';
-
-export interface RolloutView {
-  readonly id: number;
-  readonly name: string;
-  readonly status: RolloutStatus;
-  readonly package: { id: number; app: string; version: string; size: number };
-  readonly target: RolloutTarget;
-  readonly settings: RolloutSettings;
-  readonly currentBatch: number;
-  readonly batchCount: number;
-  readonly pauseReason: string | null;
-  readonly createdBy: string;
-  readonly createdAt: number;
-  readonly finishedAt: number | null;
-  readonly counts: Record<ActionState, number>;
-  readonly batches: { batch: number; size: number; counts: Partial<Record<ActionState, number>> }[];
-}
+export type { RolloutStatus, RolloutView } from './rollout-view.js';
 
 export interface CreateRollout {
   readonly name?: string;
@@ -35,42 +21,60 @@ export interface CreateRollout {
   readonly settings?: unknown;
 }
 
+/** A rollout worked out but not stored: what a dry run shows. */
+export interface PlannedRollout {
+  readonly pkg: PackageView;
+  readonly target: RolloutTarget;
+  readonly settings: RolloutSettings;
+  readonly devices: Selectable<DevicesTable>[];
+  /** Device ids per batch, in the order they will be sent. */
+  readonly batches: string[][];
+  readonly plan: RolloutPlan;
+}
+
+/** Rows per insert: well under the databases' limits on bound parameters. */
+const INSERT_CHUNK = 500;
+
 /** Creating, listing and steering rollouts; the engine (rollout-engine.ts) moves them. */
 export class RolloutService {
   /** Called after a change the engine should act on soon. */
   onChange: () => void = () => undefined;
   /** Sends cancel commands for actions that were sent but not started. */
-  onActionsCanceled: (actions: { actionId: number; attempt: number; deviceRowId: number }[]) => void =
-    () => undefined;
+  onActionsCanceled: (actions: CanceledCommand[]) => void = () => undefined;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly packages: PackageService,
     private readonly audit: AuditLog,
+    private readonly limits: PacingLimits = DEFAULT_LIMITS,
   ) {}
 
-  /** Resolves targets and splits them into batches without storing anything. */
-  async plan(input: CreateRollout) {
+  /** Resolves targets, splits them into batches and paces them, storing nothing. */
+  async plan(input: CreateRollout): Promise<PlannedRollout> {
     const pkg = await this.packages.get(input.packageId);
     const target = parseTarget(input.target);
     const settings = parseSettings(input.settings);
     const devices = await resolveTarget(this.db, target);
     if (devices.length === 0) throw new TiotaError('no_devices', JSON.stringify(target));
-    const batchSize = settings.batchSize > 0 ? settings.batchSize : devices.length;
-    const batches: string[][] = [];
-    for (let i = 0; i < devices.length; i += batchSize) {
-      batches.push(devices.slice(i, i + batchSize).map((d) => d.device_id));
-    }
-    return { pkg, target, settings, devices, batches };
+    const plan = buildPlan({
+      profiles: devices.map((d) => d.profile),
+      packageSize: pkg.size,
+      settings,
+      limits: this.limits,
+    });
+    const sizes = plan.batches.map((b) => b.size);
+    const batches = splitIntoBatches(devices, sizes).map((b) => b.map((d) => d.device_id));
+    return { pkg, target, settings, devices, batches, plan };
   }
 
   async create(input: CreateRollout, actor: Actor): Promise<RolloutView> {
-    const { pkg, target, settings, devices, batches } = await this.plan(input);
+    const { pkg, target, settings, devices, plan } = await this.plan(input);
     const now = Date.now();
-    const batchOf = new Map<string, number>();
-    batches.forEach((ids, batch) => ids.forEach((id) => batchOf.set(id, batch)));
+    const batchOf: number[] = plan.batches.flatMap((b) => Array<number>(b.size).fill(b.batch));
+    // The first batch starts now: an offline device in it times out after the ack deadline.
+    const firstDeadline = now + settings.ackTimeoutSeconds * 1000;
 
-    const id = await this.db.transaction().execute(async (trx) => {
+    const { id, told } = await this.db.transaction().execute(async (trx) => {
       const rollout = await trx
         .insertInto('rollouts')
         .values({
@@ -80,7 +84,7 @@ export class RolloutService {
           settings: JSON.stringify(settings),
           target: JSON.stringify(target),
           current_batch: 0,
-          batch_count: batches.length,
+          batch_count: plan.batches.length,
           pause_reason: null,
           created_by: actor.name,
           created_at: now,
@@ -90,21 +94,22 @@ export class RolloutService {
           lease_owner: null,
           lease_expires_at: null,
           batch_started_at: now,
-          next_step_at: now,
+          next_step_at: null,
+          plan: JSON.stringify(plan),
         })
         .returning('id')
         .executeTakeFirstOrThrow();
       const rolloutId = Number(rollout.id);
-      await this.#supersede(trx, devices.map((d) => Number(d.id)), now);
-      for (let i = 0; i < devices.length; i += 500) {
+      const told = await supersedeOlder(trx, pkg.app, devices.map((d) => Number(d.id)), now);
+      for (let i = 0; i < devices.length; i += INSERT_CHUNK) {
         await trx
           .insertInto('actions')
           .values(
-            devices.slice(i, i + 500).map((d) => ({
+            devices.slice(i, i + INSERT_CHUNK).map((d, j) => ({
               rollout_id: rolloutId,
               device_row_id: Number(d.id),
               package_id: pkg.id,
-              batch: batchOf.get(d.device_id)!,
+              batch: batchOf[i + j],
               state: 'queued',
               from_version: d.app_version,
               attempt: 0,
@@ -115,7 +120,7 @@ export class RolloutService {
               created_at: now,
               updated_at: now,
               sent_at: null,
-              deadline_at: null,
+              deadline_at: batchOf[i + j] === 0 ? firstDeadline : null,
               retry_at: null,
               finished_at: null,
             })),
@@ -126,43 +131,15 @@ export class RolloutService {
         actor,
         'rollout.create',
         `rollout:${rolloutId}`,
-        { packageId: pkg.id, devices: devices.length, batches: batches.length },
+        { packageId: pkg.id, devices: devices.length, batches: plan.batches.length },
         trx,
       );
-      return rolloutId;
+      return { id: rolloutId, told };
     });
+    // Cancel commands go out through whoever owns the bus; older rollouts re-check their batch.
+    if (told.length) this.onActionsCanceled(told);
     this.onChange();
     return this.get(id);
-  }
-
-  /**
-   * A newer assignment supersedes an older one the device has not started: the older action is
-   * canceled (reason `superseded`) so the device receives only the newest command.
-   */
-  async #supersede(trx: Kysely<Database>, deviceRowIds: number[], now: number): Promise<void> {
-    const canceled: { actionId: number; attempt: number; deviceRowId: number }[] = [];
-    for (let i = 0; i < deviceRowIds.length; i += 500) {
-      const older = await trx
-        .selectFrom('actions')
-        .select(['id', 'state', 'attempt', 'device_row_id'])
-        .where('device_row_id', 'in', deviceRowIds.slice(i, i + 500))
-        .where('state', 'in', [...ACTIVE_STATES])
-        .execute();
-      const notStarted = older.filter((a) => !hasStarted(a.state as ActionState));
-      if (notStarted.length === 0) continue;
-      await trx
-        .updateTable('actions')
-        .set({ state: 'canceled', error_code: 'superseded', finished_at: now, updated_at: now, deadline_at: null })
-        .where('id', 'in', notStarted.map((a) => a.id))
-        .execute();
-      for (const a of notStarted) {
-        if (a.state !== 'queued') {
-          canceled.push({ actionId: Number(a.id), attempt: a.attempt, deviceRowId: Number(a.device_row_id) });
-        }
-      }
-    }
-    // Cancel commands are sent by whoever owns the bus; older rollouts re-check their batch.
-    if (canceled.length) queueMicrotask(() => this.onActionsCanceled(canceled));
   }
 
   async list(filter: { status?: string } = {}): Promise<RolloutView[]> {
@@ -199,6 +176,7 @@ export class RolloutService {
         'actions.error_code',
         'actions.error_detail',
         'actions.updated_at',
+        'actions.retry_at',
       ])
       .where('actions.rollout_id', '=', id)
       .orderBy('actions.id');
@@ -216,23 +194,55 @@ export class RolloutService {
       bytesServed: Number(r.bytes_served),
       errorCode: r.error_code,
       errorDetail: r.error_detail,
+      retryAt: r.retry_at === null ? null : Number(r.retry_at),
       updatedAt: Number(r.updated_at),
     }));
   }
 
+  /** Pauses a running rollout; pausing a paused one changes nothing and is no error. */
   async pause(id: number, actor: Actor, reason = 'paused by operator'): Promise<RolloutView> {
     const row = await this.row(id);
     if (row.status === 'paused') return this.#view(row);
     if (row.status !== 'running') throw new TiotaError('invalid_state', `rollout ${id} is ${row.status}`);
-    await this.#setStatus(id, 'running', { status: 'paused', pause_reason: reason }, actor, 'rollout.pause');
+    await this.#transition(id, 'running', { status: 'paused', pause_reason: reason }, actor, 'rollout.pause');
     return this.get(id);
   }
 
+  /**
+   * Resumes a paused rollout. Resuming is the operator's decision on what stopped it: the
+   * errors seen so far are accepted (only new ones can trip the error threshold again), and
+   * the current batch is approved (it advances once its devices finish, without soak or
+   * approval). Offline devices of started batches get a fresh admission deadline.
+   */
   async resume(id: number, actor: Actor): Promise<RolloutView> {
     const row = await this.row(id);
     if (row.status === 'running') return this.#view(row);
     if (row.status !== 'paused') throw new TiotaError('invalid_state', `rollout ${id} is ${row.status}`);
-    await this.#setStatus(id, 'paused', { status: 'running', pause_reason: null }, actor, 'rollout.resume');
+    const errors = await this.db
+      .selectFrom('actions')
+      .select(['batch', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('rollout_id', '=', id)
+      .where('state', 'in', [...ERROR_STATES])
+      .groupBy('batch')
+      .execute();
+    const ack = Object.fromEntries(errors.map((e) => [String(e.batch), Number(e.n)]));
+    const resumed = await this.#transition(
+      id,
+      'paused',
+      { status: 'running', pause_reason: null, approved_batch: row.current_batch, error_ack: JSON.stringify(ack) },
+      actor,
+      'rollout.resume',
+    );
+    if (resumed) {
+      const ackSeconds = storedSettings(row.settings).ackTimeoutSeconds;
+      await this.db
+        .updateTable('actions')
+        .set({ deadline_at: Date.now() + ackSeconds * 1000 })
+        .where('rollout_id', '=', id)
+        .where('batch', '<=', row.current_batch)
+        .where('state', '=', 'queued')
+        .execute();
+    }
     this.onChange();
     return this.get(id);
   }
@@ -254,22 +264,17 @@ export class RolloutService {
         .where('id', '=', id)
         .execute();
       const notStarted = await trx
-        .selectFrom('actions')
-        .select(['id', 'state', 'attempt', 'device_row_id'])
+        .updateTable('actions')
+        .set({ state: 'canceled', error_code: 'rollout_canceled', finished_at: now, updated_at: now, deadline_at: null })
         .where('rollout_id', '=', id)
         .where('state', 'in', ['queued', 'sent', 'accepted'])
+        // The state it had before this update: PostgreSQL and SQLite return the new row, so
+        // sent_at tells a command that went out (sent/accepted) from one never sent.
+        .returning(['id', 'attempt', 'device_row_id', 'sent_at', 'retry_at'])
         .execute();
-      if (notStarted.length) {
-        await trx
-          .updateTable('actions')
-          .set({ state: 'canceled', error_code: 'rollout_canceled', finished_at: now, updated_at: now, deadline_at: null })
-          .where('rollout_id', '=', id)
-          .where('state', 'in', ['queued', 'sent', 'accepted'])
-          .execute();
-      }
       await this.audit.record(actor, 'rollout.cancel', `rollout:${id}`, { canceled: notStarted.length }, trx);
       return notStarted
-        .filter((a) => a.state !== 'queued')
+        .filter((a) => a.sent_at !== null && a.retry_at === null)
         .map((a) => ({ actionId: Number(a.id), attempt: a.attempt, deviceRowId: Number(a.device_row_id) }));
     });
     if (told.length) this.onActionsCanceled(told);
@@ -277,59 +282,29 @@ export class RolloutService {
     return this.get(id);
   }
 
-  async #setStatus(
+  async #transition(
     id: number,
     from: RolloutStatus,
-    set: { status: RolloutStatus; pause_reason: string | null },
+    set: { status: RolloutStatus; pause_reason: string | null; approved_batch?: number; error_ack?: string },
     actor: Actor,
     action: string,
-  ): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      await trx
+  ): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const result = await trx
         .updateTable('rollouts')
         .set({ ...set, updated_at: Date.now() })
         .where('id', '=', id)
         .where('status', '=', from)
-        .execute();
-      await this.audit.record(actor, action, `rollout:${id}`, set.pause_reason ? { reason: set.pause_reason } : {}, trx);
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) return false;
+      const detail = set.pause_reason ? { reason: set.pause_reason } : {};
+      await this.audit.record(actor, action, `rollout:${id}`, detail, trx);
+      return true;
     });
   }
 
   async #view(row: Selectable<RolloutsTable>): Promise<RolloutView> {
-    const pkg: PackageView | null = await this.packages.get(row.package_id).catch(() => null);
-    const grouped = await this.db
-      .selectFrom('actions')
-      .select(['batch', 'state', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('rollout_id', '=', row.id)
-      .groupBy(['batch', 'state'])
-      .execute();
-    const counts = Object.fromEntries(ACTION_STATES.map((s) => [s, 0])) as Record<ActionState, number>;
-    const batches = new Map<number, { batch: number; size: number; counts: Partial<Record<ActionState, number>> }>();
-    for (const g of grouped) {
-      const n = Number(g.n);
-      counts[g.state as ActionState] += n;
-      const b = batches.get(g.batch) ?? { batch: g.batch, size: 0, counts: {} };
-      b.size += n;
-      b.counts[g.state as ActionState] = n;
-      batches.set(g.batch, b);
-    }
-    return {
-      id: Number(row.id),
-      name: row.name,
-      status: row.status as RolloutStatus,
-      package: pkg
-        ? { id: pkg.id, app: pkg.app, version: pkg.version, size: pkg.size }
-        : { id: row.package_id, app: '(deleted)', version: '', size: 0 },
-      target: JSON.parse(row.target) as RolloutTarget,
-      settings: JSON.parse(row.settings) as RolloutSettings,
-      currentBatch: row.current_batch,
-      batchCount: row.batch_count,
-      pauseReason: row.pause_reason,
-      createdBy: row.created_by,
-      createdAt: Number(row.created_at),
-      finishedAt: row.finished_at === null ? null : Number(row.finished_at),
-      counts,
-      batches: [...batches.values()].sort((a, b) => a.batch - b.batch),
-    };
+    const pkg = await this.packages.get(row.package_id).catch(() => null);
+    return rolloutView(this.db, row, pkg);
   }
 }

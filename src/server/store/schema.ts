@@ -86,6 +86,12 @@ export interface RolloutsTable {
   /** When the current batch started or may start (soak time). */
   batch_started_at: number | null;
   next_step_at: number | null;
+  /** JSON: RolloutPlan (batch sizes, pacing, expected duration), from migration 004. */
+  plan: string | null;
+  /** The highest batch an operator approved by resuming; -1 = none. */
+  approved_batch: Generated<number>;
+  /** JSON: batch → error count an operator accepted by resuming. */
+  error_ack: Generated<string>;
 }
 
 export interface ActionsTable {

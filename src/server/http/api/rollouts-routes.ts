@@ -10,66 +10,97 @@ const idParams = {
 
 /** Rollouts: create (or dry-run the plan), list, show with counts, devices, pause/resume/cancel. */
 export function rolloutsRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  app.post('/api/v1/rollouts', {
-    schema: {
-      tags: ['rollouts'],
-      body: {
-        type: 'object',
-        required: ['packageId', 'target'],
-        additionalProperties: false,
-        properties: {
-          name: { type: 'string', maxLength: 128 },
-          packageId: { type: 'integer', minimum: 1 },
-          target: { type: 'object' },
-          settings: { type: 'object' },
-          dryRun: { type: 'boolean' },
+  app.post(
+    '/api/v1/rollouts',
+    {
+      schema: {
+        tags: ['rollouts'],
+        description:
+          'Starts a rollout, or with `dryRun: true` returns its plan without storing anything: ' +
+          'batches with their devices, pacing (downloads at once and why) and expected ' +
+          'duration. Settings and their defaults: docs/rollouts.md.',
+        body: {
+          type: 'object',
+          required: ['packageId', 'target'],
+          additionalProperties: false,
+          properties: {
+            name: { type: 'string', maxLength: 128 },
+            packageId: { type: 'integer', minimum: 1 },
+            target: { type: 'object' },
+            settings: { type: 'object' },
+            dryRun: { type: 'boolean' },
+          },
         },
       },
     },
-  }, async (request, reply) => {
-    const body = request.body as CreateRollout & { dryRun?: boolean };
-    if (body.dryRun) {
-      const plan = await ctx.rollouts.plan(body);
-      return {
-        dryRun: true,
-        package: { id: plan.pkg.id, app: plan.pkg.app, version: plan.pkg.version, size: plan.pkg.size },
-        devices: plan.devices.length,
-        settings: plan.settings,
-        batches: plan.batches.map((ids, batch) => ({ batch, size: ids.length, devices: ids })),
-      };
-    }
-    return reply.status(201).send(await ctx.rollouts.create(body, request.actor));
-  });
-
-  app.get('/api/v1/rollouts', {
-    schema: {
-      tags: ['rollouts'],
-      querystring: { type: 'object', properties: { status: { type: 'string' } }, additionalProperties: false },
+    async (request, reply) => {
+      const body = request.body as CreateRollout & { dryRun?: boolean };
+      if (body.dryRun) {
+        const { pkg, plan, settings, batches } = await ctx.rollouts.plan(body);
+        return {
+          dryRun: true,
+          package: { id: pkg.id, app: pkg.app, version: pkg.version, size: pkg.size },
+          devices: plan.devices,
+          settings,
+          batches: plan.batches.map((b) => ({ ...b, devices: batches[b.batch] })),
+          pacing: plan.pacing,
+          expectedSeconds: plan.expectedSeconds,
+        };
+      }
+      return reply.status(201).send(await ctx.rollouts.create(body, request.actor));
     },
-  }, async (request) => ({ rollouts: await ctx.rollouts.list(request.query as { status?: string }) }));
+  );
+
+  app.get(
+    '/api/v1/rollouts',
+    {
+      schema: {
+        tags: ['rollouts'],
+        querystring: {
+          type: 'object',
+          properties: { status: { type: 'string' } },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request) => ({ rollouts: await ctx.rollouts.list(request.query as { status?: string }) }),
+  );
 
   app.get('/api/v1/rollouts/:id', { schema: { params: idParams, tags: ['rollouts'] } }, async (request) =>
     ctx.rollouts.get((request.params as { id: number }).id),
   );
 
-  app.get('/api/v1/rollouts/:id/devices', {
-    schema: {
-      params: idParams,
-      tags: ['rollouts'],
-      querystring: {
-        type: 'object',
-        additionalProperties: false,
-        properties: { state: { type: 'string' }, batch: { type: 'integer', minimum: 0 } },
+  app.get(
+    '/api/v1/rollouts/:id/devices',
+    {
+      schema: {
+        params: idParams,
+        tags: ['rollouts'],
+        description: 'The resolved devices of a rollout, each with its action state and attempt.',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { state: { type: 'string' }, batch: { type: 'integer', minimum: 0 } },
+        },
       },
     },
-  }, async (request) => ({
-    devices: await ctx.rollouts.actions((request.params as { id: number }).id, request.query as { state?: string }),
-  }));
+    async (request) => ({
+      devices: await ctx.rollouts.actions(
+        (request.params as { id: number }).id,
+        request.query as { state?: string; batch?: number },
+      ),
+    }),
+  );
 
+  // Pause and resume are idempotent: pausing a paused rollout answers 200 with it unchanged.
   for (const verb of ['pause', 'resume', 'cancel'] as const) {
-    app.post(`/api/v1/rollouts/:id/${verb}`, { schema: { params: idParams, tags: ['rollouts'] } }, async (request) => {
-      const { id } = request.params as { id: number };
-      return ctx.rollouts[verb](id, request.actor);
-    });
+    app.post(
+      `/api/v1/rollouts/:id/${verb}`,
+      { schema: { params: idParams, tags: ['rollouts'] } },
+      async (request) => {
+        const { id } = request.params as { id: number };
+        return ctx.rollouts[verb](id, request.actor);
+      },
+    );
   }
 }
