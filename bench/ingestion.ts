@@ -1,0 +1,107 @@
+/**
+ * Ingestion: status reports handled per second. 10,000 devices each with a command of a
+ * running rollout report progress (accepted, downloading with growing byte counts,
+ * downloaded, installing) as fast as the broker acknowledges them; the rate is counted where
+ * the server finished handling them (tiota_device_messages_handled_total). Writes "Ingestion".
+ *
+ *   npm run bench:ingestion   BENCH_DEVICES=10000 BENCH_REPORTS=10 BENCH_RUNS=3
+ */
+import { machineFacts } from './lib/machine.js';
+import { fmt, median, mib, table, verdict, writeSection } from './lib/report.js';
+import { databaseKinds, startScenario, type DatabaseKind } from './lib/scenario.js';
+import { BENCH_TAG } from './lib/seed.js';
+import type { ServerProcess } from './lib/server-process.js';
+import { metric, oneBatchSettings, uploadFixture } from './lib/tiota-api.js';
+
+const DEVICES = Number(process.env.BENCH_DEVICES ?? 10_000);
+const REPORTS = Number(process.env.BENCH_REPORTS ?? 10);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const TARGET: Record<DatabaseKind, number> = { sqlite: 20_000, postgres: 10_000 };
+const HANDLED = 'tiota_device_messages_handled_total';
+
+interface Run {
+  readonly perSecond: number;
+  readonly cpu: number;
+  readonly seconds: number;
+}
+
+async function measure(database: DatabaseKind): Promise<{ runs: Run[]; peak: number }> {
+  const scenario = await startScenario({ database, devices: DEVICES, behaviour: 'count', workers: 2 });
+  const { server, fleet } = scenario;
+  try {
+    const pkg = await uploadFixture(server, '2.0.0');
+    const target = { tags: [BENCH_TAG] };
+    const settings = await oneBatchSettings(server, pkg.id, target);
+    const received = fleet.allReceived(120_000);
+    await server.api('POST', '/rollouts', { packageId: pkg.id, target, settings });
+    await received;
+    await new Promise((r) => setTimeout(r, 1000));
+
+    const runs: Run[] = [];
+    const total = fleet.connected * REPORTS;
+    for (let i = 0; i < RUNS; i++) {
+      const before = await metric(server, HANDLED, 'kind="status"');
+      const cpu0 = server.cpuSeconds();
+      const t0 = Date.now();
+      const acked = fleet.ingest(REPORTS, 300_000);
+      const end = await handledBy(server, before + total, 300_000);
+      const sent = await acked;
+      const seconds = (end - t0) / 1000;
+      runs.push({ perSecond: total / seconds, cpu: server.cpuSeconds() - cpu0, seconds });
+      console.log(`  run ${i + 1}: ${fmt(total)} reports (${sent.failed} failed) in ${seconds.toFixed(2)} s = ${fmt(total / seconds)}/s`);
+    }
+    return { runs, peak: server.memory().peak };
+  } finally {
+    await scenario.stop();
+  }
+}
+
+/** Polls the handled counter until it reaches `count`; returns when (ms since epoch). */
+async function handledBy(server: ServerProcess, count: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const now = Date.now();
+    if ((await metric(server, HANDLED, 'kind="status"')) >= count) return now;
+    if (now > deadline) throw new Error('the server did not handle every report in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function main(): Promise<void> {
+  const rows: string[][] = [];
+  for (const database of databaseKinds()) {
+    console.log(`- ${database}`);
+    const { runs, peak } = await measure(database);
+    const rate = median(runs.map((r) => r.perSecond));
+    const cpu = median(runs.map((r) => r.cpu));
+    rows.push([
+      database === 'sqlite' ? 'SQLite' : 'PostgreSQL',
+      `${fmt(rate)}/s`,
+      runs.map((r) => fmt(r.perSecond)).join(' / '),
+      `${fmt((cpu * 1e6) / (DEVICES * REPORTS))} µs`,
+      mib(peak),
+      verdict(rate, TARGET[database], '/s', false),
+    ]);
+  }
+  const out = [
+    machineFacts(),
+    '',
+    `${fmt(DEVICES)} devices, each with a sent command of a running rollout, publish ${REPORTS} ` +
+      'status reports each (QoS 1, the next after the broker\'s PUBACK): `accepted`, ' +
+      '`downloading` with growing `bytes`, `downloaded`, `installing`. Rate = reports / time ' +
+      'from the first publish until the server counted the last one handled; embedded broker; ' +
+      `median of ${RUNS} runs on one server. CPU per report = server CPU time / reports.`,
+    '',
+    table(['database', 'reports handled', 'runs (/s)', 'server CPU per report', 'peak RSS', 'target'], rows),
+  ].join('\n');
+  console.log(`\n${out}\n`);
+  writeSection('Ingestion', 'ingestion', out);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
