@@ -7,6 +7,7 @@ import {
   makeFiles,
   sha256,
   startServer,
+  TRANSPORTS,
   type StoredFile,
   type TestServer,
 } from './download-test-server.js';
@@ -14,14 +15,17 @@ import {
 const { files, removeFiles } = makeFiles();
 afterAll(removeFiles);
 
-// Every HTTP rule holds whether a body is served from the memory cache or streamed from disk.
-describe.each([
-  { source: 'memory', cache: {} },
-  { source: 'disk', cache: { memoryBytes: 0 } },
-])('downloads served from $source', ({ cache }) => {
+// Every HTTP rule holds on both transports, and whether a body is served from the memory
+// cache or streamed from disk.
+describe.each(
+  TRANSPORTS.flatMap((transport) => [
+    { transport, source: 'memory', cache: {} },
+    { transport, source: 'disk', cache: { memoryBytes: 0 } },
+  ]),
+)('downloads over $transport, served from $source', ({ transport, cache }) => {
   let s: TestServer;
   beforeAll(async () => {
-    s = await startServer(files, { cache });
+    s = await startServer(files, { cache }, transport);
   });
   afterAll(() => s.close());
 

@@ -76,9 +76,18 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/**
+ * Which way requests reach the handler: `front`, the lean TCP front server the Tiota server
+ * listens with (it hands anything else to Node's HTTP server), or `node`, Node's HTTP server
+ * calling `handle` (the path of requests the front hands over).
+ */
+export type Transport = 'front' | 'node';
+export const TRANSPORTS: readonly Transport[] = ['front', 'node'];
+
 export async function startServer(
   files: Map<number, StoredFile>,
   overrides: Partial<DownloadDeps> = {},
+  transport: Transport = 'front',
 ): Promise<TestServer> {
   const secrets = new Map([[1, randomBytes(32)]]);
   const revoked = new Set<number>();
@@ -103,7 +112,15 @@ export async function startServer(
     registry,
     ...overrides,
   });
-  const server: Server = createServer(handler.handle);
+  // What the Tiota server does: downloads to the handler, the rest to the API (here a stub).
+  const httpServer: Server = createServer((req, res) => {
+    if (req.url?.startsWith('/d/')) return handler.handle(req, res);
+    const body = `api ${req.method} ${req.url}`;
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': body.length });
+    res.end(body);
+  });
+  const front = handler.createFrontServer(httpServer, { keepAliveTimeoutMs: 2000 });
+  const server = transport === 'front' ? front : httpServer;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 
   const t: TestServer = {
@@ -134,7 +151,8 @@ export async function startServer(
     },
     async close() {
       handler.close();
-      server.closeAllConnections();
+      front.closeAllConnections();
+      httpServer.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

@@ -1,5 +1,3 @@
-import type { ServerResponse } from 'node:http';
-
 import type { TokenRefusal } from '../../shared/token/download-token.js';
 
 /**
@@ -43,22 +41,13 @@ const BODIES = new Map<DownloadRefusal, Buffer>(
   ]),
 );
 
-/**
- * Writes a refusal. `extra` adds headers that the status requires (Allow for 405,
- * Content-Range for 416, Retry-After for 503). HEAD gets the same headers and no body.
- */
-export function sendRefusal(
-  res: ServerResponse,
-  code: DownloadRefusal,
-  head: boolean,
-  extra?: Readonly<Record<string, string>>,
-): void {
-  const body = BODIES.get(code)!;
-  res.writeHead(DOWNLOAD_REFUSALS[code].status, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': body.length,
-    'Cache-Control': 'no-store',
-    ...extra,
-  });
-  res.end(head ? undefined : body);
+/** The JSON body of a refusal, built once. */
+export function refusalBody(code: DownloadRefusal): Buffer {
+  return BODIES.get(code)!;
 }
+
+/** Headers every refusal carries besides its length and the status's own. */
+export const REFUSAL_HEADERS = Object.freeze({
+  'Content-Type': 'application/json; charset=utf-8',
+  'Cache-Control': 'no-store',
+});

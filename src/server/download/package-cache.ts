@@ -29,6 +29,10 @@ export interface CachedPackage extends ResolvedPackage {
   readonly etag: string;
   /** Headers of a 200 (and of HEAD): exact length, strong ETag, no transformation. */
   readonly fullHeaders: Readonly<Record<string, string>>;
+  /** The same headers as HTTP/1.1 text lines, for the lean transport. */
+  readonly fullHeadText: string;
+  /** fullHeadText without Content-Length, for a 206 that adds its own. */
+  readonly partHeadText: string;
   /** The whole body, when small and hot; otherwise it streams from `filePath`. */
   body: Buffer | undefined;
   /** Downloads of this package in flight (the per-package cap). */
@@ -113,20 +117,28 @@ export class PackageCache {
     const body = size <= this.#memoryFileBytes ? await readChecked(packageId, resolved) : undefined;
 
     const etag = etagFor(sha256);
+    const fullHeaders = {
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': String(size),
+      ETag: etag,
+      'Accept-Ranges': 'bytes',
+      // no-transform: a proxy in front must not compress either (RFC 9111 §5.2.2.6).
+      'Cache-Control': 'private, no-transform',
+    };
+    const lines = (omit?: string): string =>
+      Object.entries(fullHeaders)
+        .filter(([name]) => name !== omit)
+        .map(([name, value]) => `${name}: ${value}\r\n`)
+        .join('');
     const entry: CachedPackage = {
       id: packageId,
       sha256,
       size,
       filePath,
       etag,
-      fullHeaders: {
-        'Content-Type': 'application/octet-stream',
-        'Content-Length': String(size),
-        ETag: etag,
-        'Accept-Ranges': 'bytes',
-        // no-transform: a proxy in front must not compress either (RFC 9111 §5.2.2.6).
-        'Cache-Control': 'private, no-transform',
-      },
+      fullHeaders,
+      fullHeadText: lines(),
+      partHeadText: lines('Content-Length'),
       body: undefined,
       inFlight: 0,
       lastUsed: ++this.#clock,

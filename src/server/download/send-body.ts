@@ -12,9 +12,9 @@ const MEMORY_SLICE_BYTES = 256 * 1024;
 
 /** Sends `t`'s range of an in-memory body. The buffer is shared; nothing is copied. */
 export function sendMemoryBody(t: Transfer, body: Buffer): void {
-  const { res } = t;
+  const sink = t.sink!;
   if (t.length <= ONE_WRITE_BYTES) {
-    res.end(t.length === body.length ? body : body.subarray(t.start, t.end + 1));
+    sink.end(t.length === body.length ? body : body.subarray(t.start, t.end + 1));
     return;
   }
 
@@ -25,10 +25,10 @@ export function sendMemoryBody(t: Transfer, body: Buffer): void {
     const slice = body.subarray(pos, pos + n);
     pos += n;
     if (pos > t.end) {
-      res.end(slice);
+      sink.end(slice);
     } else {
       // The callback runs once the slice is with the kernel: the next one follows at once.
-      res.write(slice, (e) => {
+      sink.write(slice, (e) => {
         if (!e) t.progressed(n, performance.now());
         next(e);
       });
@@ -95,27 +95,27 @@ export function sendFileBody(
       pos += n;
       written = n;
       state = 'writing';
-      t.res.write(n === buf.length ? buf : buf.subarray(0, n), afterWrite);
+      t.sink!.write(n === buf.length ? buf : buf.subarray(0, n), afterWrite);
     };
 
     const afterWrite = (err?: Error | null): void => {
-      if (err || t.closed) return; // the close listener frees the file
+      if (err || t.closed) return; // onCut frees the file
       t.progressed(written, performance.now());
       if (pos <= t.end) return readNext();
-      t.res.end();
       finish(true);
+      t.sink!.end();
     };
 
     // A cut connection may never call a pending write back: free the file here. The buffer
     // may still sit in the dead socket's queue, so it goes to the collector, not the pool.
     // A read in progress is left to afterRead, which sees `closed`.
-    t.res.once('close', () => {
+    t.onCut = () => {
       if (state === 'writing') finish(false);
-    });
+    };
 
     if (t.length === 0) {
-      t.res.end();
-      return finish(true);
+      finish(true);
+      return t.sink!.end();
     }
     readNext();
   });

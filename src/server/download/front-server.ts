@@ -1,0 +1,215 @@
+import type { Server as HttpServer } from 'node:http';
+import { Server as NetServer, type Socket } from 'node:net';
+
+import type { Decision, DownloadService } from './download-service.js';
+import { parseRequestHead, type ParsedHead } from './request-head-parser.js';
+import { bodilessResponse, transferHead } from './response-head.js';
+import type { BodySink, Transfer } from './transfer.js';
+
+export interface FrontServerOptions {
+  /** Idle time allowed on a kept-alive connection between requests (ms, default 5000). */
+  readonly keepAliveTimeoutMs?: number;
+  /** Time allowed to receive one request head (ms, default 20 000). */
+  readonly headersTimeoutMs?: number;
+  /** Largest request head answered here (bytes, default 8192); larger ones go to Node. */
+  readonly maxHeadBytes?: number;
+}
+
+const HEAD_END = Buffer.from('\r\n\r\n');
+
+/**
+ * The TCP front of the HTTP port. A plain download request (GET or HEAD of /d/<token>, no
+ * body, nothing unusual: see request-head-parser.ts) is answered on a lean path: the head is
+ * parsed once, the response head is mostly prebuilt text, and a small body leaves in one
+ * write together with it. Node's HTTP machinery costs about as much per request as the rest
+ * of a download; nginx-like throughput needs it out of the way. Any other connection, and
+ * any connection at the first request the lean path does not take, goes to `httpServer`
+ * with every byte read so far put back, so the API, the console and unusual requests are
+ * served by Node (and by the download handler there) exactly as without this front.
+ */
+export class FrontServer extends NetServer {
+  readonly #connections = new Set<LeanConnection>();
+
+  constructor(service: DownloadService, httpServer: HttpServer, options: FrontServerOptions = {}) {
+    const settings: Settings = {
+      keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 5000,
+      headersTimeoutMs: options.headersTimeoutMs ?? 20_000,
+      maxHeadBytes: options.maxHeadBytes ?? 8192,
+    };
+    super({ noDelay: true }, (socket) => {
+      this.#connections.add(
+        new LeanConnection(socket, service, httpServer, settings, this.#connections),
+      );
+    });
+  }
+
+  /** Ends the connections still served here; handed-over ones belong to the HTTP server. */
+  closeAllConnections(): void {
+    for (const c of this.#connections) c.socket.destroy();
+  }
+}
+
+export function createFrontServer(
+  service: DownloadService,
+  httpServer: HttpServer,
+  options?: FrontServerOptions,
+): FrontServer {
+  return new FrontServer(service, httpServer, options);
+}
+
+type Settings = Required<FrontServerOptions>;
+
+class LeanConnection implements BodySink {
+  #buf: Buffer | undefined;
+  /** Where the search for the end of the head resumes. */
+  #scanFrom = 0;
+  #headStartedAt = 0;
+  /** A response is being written: requests behind it wait (pipelining keeps order). */
+  #busy = false;
+  #request: ParsedHead | undefined;
+  #transfer: Transfer | undefined;
+
+  constructor(
+    readonly socket: Socket,
+    readonly service: DownloadService,
+    readonly httpServer: HttpServer,
+    readonly settings: Settings,
+    readonly registry: Set<LeanConnection>,
+  ) {
+    socket.on('data', this.#onData);
+    socket.on('close', this.#onClose);
+    socket.on('timeout', this.#onTimeout);
+    socket.on('error', ignore); // always followed by 'close'
+    socket.setTimeout(settings.keepAliveTimeoutMs);
+  }
+
+  readonly #onData = (chunk: Buffer): void => {
+    if (this.#buf === undefined) {
+      this.#buf = chunk;
+      this.#headStartedAt = Date.now();
+    } else {
+      this.#buf = Buffer.concat([this.#buf, chunk]);
+    }
+    if (!this.#busy) this.#next();
+    else if (this.#buf.length > this.settings.maxHeadBytes) this.socket.pause();
+  };
+
+  /** Answers the buffered requests, one at a time. */
+  #next(): void {
+    while (this.#buf !== undefined && !this.#busy) {
+      const buf = this.#buf;
+      const end = buf.indexOf(HEAD_END, this.#scanFrom);
+      if (end < 0) {
+        if (buf.length > this.settings.maxHeadBytes) return this.#handOver();
+        if (Date.now() - this.#headStartedAt > this.settings.headersTimeoutMs) {
+          return void this.socket.destroy();
+        }
+        this.#scanFrom = Math.max(0, buf.length - 3);
+        return;
+      }
+
+      const parsed =
+        end < this.settings.maxHeadBytes
+          ? parseRequestHead(buf.toString('latin1', 0, end))
+          : undefined;
+      if (parsed === undefined) return this.#handOver();
+      this.#buf = end + 4 < buf.length ? buf.subarray(end + 4) : undefined;
+      this.#scanFrom = 0;
+      this.#headStartedAt = Date.now();
+      this.#serve(parsed);
+    }
+  }
+
+  #serve(req: ParsedHead): void {
+    this.#busy = true;
+    this.#request = req;
+    const decision = this.service.decide(req);
+    if (decision instanceof Promise) decision.then(this.#respond);
+    else this.#respond(decision);
+  }
+
+  readonly #respond = (d: Decision): void => {
+    const req = this.#request!;
+    const { socket } = this;
+    if (socket.destroyed) {
+      if (d.kind === 'body') this.service.ended(d.transfer, false);
+      return;
+    }
+
+    socket.cork();
+    if (d.kind === 'body') {
+      const t = d.transfer;
+      this.#transfer = t;
+      t.sink = this;
+      socket.write(transferHead(t, req.keepAlive, req.http10), 'latin1');
+      this.service.sendBody(t);
+    } else {
+      const r = bodilessResponse(d, req.method === 'HEAD', req.keepAlive, req.http10);
+      socket.write(r.head, 'latin1');
+      if (r.body !== undefined) socket.write(r.body);
+      this.#done();
+    }
+    socket.uncork();
+  };
+
+  write(chunk: Buffer, done: (err?: Error | null) => void): void {
+    this.socket.write(chunk, done);
+  }
+
+  end(chunk?: Buffer): void {
+    if (chunk !== undefined && chunk.length > 0) this.socket.write(chunk, this.#finished);
+    else this.#finished();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  /** The last body byte reached the kernel. */
+  readonly #finished = (err?: Error | null): void => {
+    const t = this.#transfer;
+    if (err || t === undefined) return; // a failed write ends in 'close'
+    this.#transfer = undefined;
+    this.service.ended(t, true);
+    this.#done();
+  };
+
+  #done(): void {
+    this.#busy = false;
+    if (!this.#request!.keepAlive) return void this.socket.end();
+    this.#request = undefined;
+    if (this.socket.isPaused()) this.socket.resume();
+    if (this.#buf !== undefined) this.#next();
+  }
+
+  readonly #onClose = (): void => {
+    this.registry.delete(this);
+    const t = this.#transfer;
+    this.#transfer = undefined;
+    if (t !== undefined) this.service.ended(t, false);
+  };
+
+  readonly #onTimeout = (): void => {
+    // A download in progress is the stall watchdog's to judge; an idle connection ends.
+    if (!this.#busy) this.socket.destroy();
+  };
+
+  /** Node's HTTP server takes the connection over, with the bytes not yet answered. */
+  #handOver(): void {
+    const { socket } = this;
+    socket.removeListener('data', this.#onData);
+    socket.removeListener('close', this.#onClose);
+    socket.removeListener('timeout', this.#onTimeout);
+    socket.removeListener('error', ignore);
+    socket.setTimeout(0);
+    this.registry.delete(this);
+
+    socket.pause();
+    if (this.#buf !== undefined) socket.unshift(this.#buf);
+    this.#buf = undefined;
+    this.httpServer.emit('connection', socket);
+    socket.resume();
+  }
+}
+
+function ignore(): void {}

@@ -1,0 +1,181 @@
+import { connect, type Socket } from 'node:net';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import {
+  FIXTURE_ID,
+  makeFiles,
+  sha256,
+  startServer,
+  waitFor,
+  type TestServer,
+} from './download-test-server.js';
+
+const { files, removeFiles } = makeFiles();
+afterAll(removeFiles);
+
+let s: TestServer;
+beforeAll(async () => {
+  s = await startServer(files, {}, 'front');
+});
+afterAll(() => s.close());
+
+const fixture = () => files.get(FIXTURE_ID)!;
+
+/** A raw client: writes bytes as given, collects everything the server sends until it closes. */
+class RawClient {
+  readonly socket: Socket;
+  #received = Buffer.alloc(0);
+  closed = false;
+
+  constructor(port: number) {
+    this.socket = connect(port, '127.0.0.1');
+    this.socket.on('data', (c: Buffer) => (this.#received = Buffer.concat([this.#received, c])));
+    this.socket.on('close', () => (this.closed = true));
+    this.socket.on('error', () => undefined);
+  }
+
+  send(text: string): void {
+    this.socket.write(text);
+  }
+
+  get received(): Buffer {
+    return this.#received;
+  }
+
+  /** Splits what arrived into responses, using Content-Length. */
+  responses(): Array<{ head: string; body: Buffer }> {
+    const out: Array<{ head: string; body: Buffer }> = [];
+    let buf = this.#received;
+    for (;;) {
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) return out;
+      const head = buf.subarray(0, end).toString('latin1');
+      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+      const bodyless = / (304|1\d\d) /.test(head.split('\r\n')[0]);
+      const size = bodyless ? 0 : length;
+      if (buf.length < end + 4 + size) return out;
+      out.push({ head, body: buf.subarray(end + 4, end + 4 + size) });
+      buf = buf.subarray(end + 4 + size);
+    }
+  }
+
+  end(): void {
+    this.socket.destroy();
+  }
+}
+
+const get = (path: string, extra = ''): string =>
+  `GET ${path} HTTP/1.1\r\nHost: tiota.test\r\n${extra}\r\n`;
+
+describe('front server', () => {
+  it('writes header names in their usual case, with exact Content-Length', async () => {
+    const c = new RawClient(s.port);
+    c.send(get(s.path()));
+    await waitFor(() => c.responses().length === 1);
+
+    const [{ head, body }] = c.responses();
+    expect(head).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(head).toContain(`\r\nContent-Length: ${fixture().size}\r\n`);
+    expect(head).toContain('\r\nAccept-Ranges: bytes\r\n');
+    expect(head).toMatch(/\r\nDate: \w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT/);
+    expect(head).not.toMatch(/transfer-encoding|content-encoding/i);
+    expect(sha256(body)).toBe(fixture().sha256);
+    c.end();
+  });
+
+  it('answers pipelined downloads in order, and hands the connection to Node at an API call', async () => {
+    const c = new RawClient(s.port);
+    c.send(
+      get(s.path()) +
+        get(s.path(), 'Range: bytes=0-9\r\n') +
+        get('/api/v1/packages') +
+        get(s.path()),
+    );
+    await waitFor(() => c.responses().length === 4);
+
+    const [whole, part, api, again] = c.responses();
+    expect(sha256(whole.body)).toBe(fixture().sha256);
+    expect(part.head).toMatch(/^HTTP\/1\.1 206 /);
+    expect(part.body.length).toBe(10);
+    expect(api.body.toString()).toBe('api GET /api/v1/packages');
+    expect(sha256(again.body)).toBe(fixture().sha256); // served by Node now, still right
+    c.end();
+  });
+
+  it('hands a connection that starts with another path to Node', async () => {
+    const c = new RawClient(s.port);
+    c.send(get('/healthz'));
+    await waitFor(() => c.responses().length === 1);
+    expect(c.responses()[0].body.toString()).toBe('api GET /healthz');
+    c.end();
+  });
+
+  it('closes after the response when the client asks, and for HTTP/1.0 by default', async () => {
+    const close = new RawClient(s.port);
+    close.send(get(s.path(), 'Connection: close\r\n'));
+    const old = new RawClient(s.port);
+    old.send(`GET ${s.path()} HTTP/1.0\r\n\r\n`);
+    const kept = new RawClient(s.port);
+    kept.send(`GET ${s.path()} HTTP/1.0\r\nConnection: keep-alive\r\n\r\n`);
+    await waitFor(() => close.closed && old.closed && kept.responses().length === 1);
+
+    expect(close.responses()[0].head).toContain('\r\nConnection: close');
+    expect(sha256(old.responses()[0].body)).toBe(fixture().sha256);
+    expect(kept.responses()[0].head).toContain('\r\nConnection: keep-alive');
+    expect(kept.closed).toBe(false);
+    kept.end();
+  });
+
+  it('leaves requests it does not take to Node, which answers them by the book', async () => {
+    const noHost = new RawClient(s.port);
+    noHost.send(`GET ${s.path()} HTTP/1.1\r\n\r\n`);
+    const huge = new RawClient(s.port);
+    huge.send(get(s.path(), `X-Pad: ${'a'.repeat(20_000)}\r\n`));
+    const folded = new RawClient(s.port);
+    folded.send(`GET ${s.path()} HTTP/1.1\r\nHost: x\r\nRange: bytes=0-1\r\n 2\r\n\r\n`);
+    const post = new RawClient(s.port);
+    post.send(`POST ${s.path()} HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi`);
+    await waitFor(() => [noHost, huge, folded, post].every((c) => c.received.length > 0));
+
+    expect(noHost.received.toString()).toMatch(/^HTTP\/1\.1 400 /);
+    expect(huge.received.toString()).toMatch(/^HTTP\/1\.1 431 /);
+    expect(folded.received.toString()).toMatch(/^HTTP\/1\.1 400 /);
+    expect(post.received.toString()).toMatch(/^HTTP\/1\.1 405 /);
+    for (const c of [noHost, huge, folded, post]) c.end();
+  });
+
+  it('answers HEAD without a body and refusals with their JSON', async () => {
+    const c = new RawClient(s.port);
+    c.send(`HEAD ${s.path()} HTTP/1.1\r\nHost: x\r\n\r\n` + get('/d/not-a-token'));
+    await waitFor(() => c.received.includes('token_malformed'));
+
+    const text = c.received.toString('latin1');
+    const [headResponse, refusal] = text.split(/(?=HTTP\/1\.1 )/);
+    expect(headResponse).toContain(`Content-Length: ${fixture().size}\r\n`);
+    expect(headResponse.endsWith('\r\n\r\n')).toBe(true);
+    expect(refusal).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n/);
+    c.end();
+  });
+
+  it('closes idle keep-alive connections', async () => {
+    const c = new RawClient(s.port); // keepAliveTimeoutMs is 2000 in the test server
+    c.send(get(s.path()));
+    await waitFor(() => c.closed, 6000);
+    expect(c.responses().length).toBe(1);
+  });
+
+  it('counts a download cut mid-body once, as not complete', async () => {
+    s.events.length = 0;
+    const c = new RawClient(s.port);
+    c.socket.pause(); // never reads: the 64 MiB body fills the socket buffers, then we cut
+    c.send(get(s.path({ packageId: 3 })));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    c.end();
+    await waitFor(() => s.events.length === 1);
+
+    expect(s.events[0].complete).toBe(false);
+    expect(s.events[0].bytes).toBeLessThan(64 * 1024 * 1024);
+    expect(s.handler.inFlight).toBe(0);
+  });
+});
