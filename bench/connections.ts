@@ -48,8 +48,8 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, HOLD_MS));
     const stats = await fleet.stats();
     const memory = server.memory();
-    const perDevice = memory.rss / Math.max(1, stats.connected);
-    const atTarget = perDevice * TARGET;
+    const perDevice = (memory.rss - scenario.idleRss) / Math.max(1, stats.connected);
+    const atTarget = scenario.idleRss + perDevice * TARGET;
     const rows = [
       [
         fmt(devices),
@@ -70,8 +70,8 @@ async function main(): Promise<void> {
         `and ${localAddresses.length} source address(es), ${database}, embedded broker. Memory is ` +
         `read ${HOLD_MS / 1000} s after the last hello. This machine's open-file limit is ` +
         `${fmt(limit.soft)} (hard ${fmt(limit.hard)}) per process and cannot be raised here, so ` +
-        'one server process cannot accept more sockets than that; "RSS per device" is the ' +
-        'whole process RSS divided by devices (an upper bound), and the 100,000 column ' +
+        'one server process cannot accept more sockets than that. "RSS per device" = (RSS − RSS ' +
+        `of the idle server, ${mib(scenario.idleRss)}) / devices held; the 100,000 column ` +
         'extrapolates it linearly.',
       '',
       table(['devices tried', 'held', 'connect time', 'RSS', 'peak RSS', 'RSS per device', 'RSS at 100,000', 'target (100,000, < 1.5 GiB)'], rows),

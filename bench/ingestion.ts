@@ -18,6 +18,8 @@ const REPORTS = Number(process.env.BENCH_REPORTS ?? 10);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const TARGET: Record<DatabaseKind, number> = { sqlite: 20_000, postgres: 10_000 };
 const HANDLED = 'tiota_device_messages_handled_total';
+/** A run is measured over at most this long (the rest of its backlog is drained untimed). */
+const RUN_LIMIT_MS = 60_000;
 
 interface Run {
   readonly perSecond: number;
@@ -43,12 +45,16 @@ async function measure(database: DatabaseKind): Promise<{ runs: Run[]; peak: num
       const before = await metric(server, HANDLED, 'kind="status"');
       const cpu0 = server.cpuSeconds();
       const t0 = Date.now();
-      const acked = fleet.ingest(REPORTS, 300_000);
-      const end = await handledBy(server, before + total, 300_000);
+      const acked = fleet.ingest(REPORTS, 600_000);
+      const end = await handledBy(server, before + total, RUN_LIMIT_MS);
+      const seconds = (end.at - t0) / 1000;
+      const handled = end.count - before;
+      runs.push({ perSecond: handled / seconds, cpu: server.cpuSeconds() - cpu0, seconds });
+      console.log(`  run ${i + 1}: ${fmt(handled)} of ${fmt(total)} reports in ${seconds.toFixed(2)} s = ${fmt(handled / seconds)}/s`);
+      // A slow server still has a backlog: let it finish before the next run starts.
+      await handledBy(server, before + total, 600_000);
       const sent = await acked;
-      const seconds = (end - t0) / 1000;
-      runs.push({ perSecond: total / seconds, cpu: server.cpuSeconds() - cpu0, seconds });
-      console.log(`  run ${i + 1}: ${fmt(total)} reports (${sent.failed} failed) in ${seconds.toFixed(2)} s = ${fmt(total / seconds)}/s`);
+      if (sent.failed) console.warn(`  ${sent.failed} reports were not acknowledged`);
     }
     return { runs, peak: server.memory().peak };
   } finally {
@@ -56,13 +62,16 @@ async function measure(database: DatabaseKind): Promise<{ runs: Run[]; peak: num
   }
 }
 
-/** Polls the handled counter until it reaches `count`; returns when (ms since epoch). */
-async function handledBy(server: ServerProcess, count: number, timeoutMs: number): Promise<number> {
+/**
+ * Polls the handled counter until it reaches `count` or the time is up; returns the count and
+ * when it was read (a slow server is measured over the first `timeoutMs`).
+ */
+async function handledBy(server: ServerProcess, count: number, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const now = Date.now();
-    if ((await metric(server, HANDLED, 'kind="status"')) >= count) return now;
-    if (now > deadline) throw new Error('the server did not handle every report in time');
+    const at = Date.now();
+    const handled = await metric(server, HANDLED, 'kind="status"');
+    if (handled >= count || at > deadline) return { count: handled, at };
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -19,6 +19,8 @@ export interface Scenario {
   readonly server: ServerProcess;
   readonly fleet: Fleet;
   readonly ids: readonly string[];
+  /** Server RSS before any device connected, bytes. */
+  readonly idleRss: number;
   stop(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ export async function startScenario(options: ScenarioOptions): Promise<Scenario>
     env: options.env,
     cpuProfileDir: profile ? path.resolve(profile) : undefined,
   });
+  const idleRss = server.memory().rss;
   let fleet: Fleet | null = null;
   const stop = async () => {
     await fleet?.stop();
@@ -73,7 +76,7 @@ export async function startScenario(options: ScenarioOptions): Promise<Scenario>
     });
     console.log(`  ${fmt(fleet.connected)} devices connected in ${fmt(fleet.connectMs)} ms`);
     await waitForHellos(server, fleet.connected);
-    return { server, fleet, ids, stop };
+    return { server, fleet, ids, idleRss, stop };
   } catch (error) {
     await stop();
     throw error;
