@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/mqtt-device.js';
+import { TEST_DATABASES } from '../support/test-databases.js';
+import { installCommand, quick, RolloutLab } from './helpers/rollout-lab.js';
+
+/** The per-device state machine (docs/rollouts.md, "States") driven by a bare MQTT device. */
+describe.each(TEST_DATABASES)('device states on %s', (database) => {
+  let lab: RolloutLab;
+
+  beforeAll(async () => {
+    lab = await RolloutLab.start(database);
+  });
+  afterAll(() => lab?.stop());
+
+  it('does not count "installed, restarting" as success; a later old version is rolled_back', async () => {
+    await lab.register(['s1']);
+    const device = await lab.connect('s1');
+    const id = await lab.rollout('2.0.0', ['s1'], quick());
+    const command = await installCommand(device, 1);
+    await device.status({ cmd: command.id, state: 'downloading' });
+    await (await fetch(command.url)).arrayBuffer();
+    await device.status({ cmd: command.id, state: 'installing' });
+    await device.status({ cmd: command.id, state: 'restarting' });
+
+    const restarting = await lab.until(id, (v) => v.counts.restarting === 1, 'restarting');
+    expect(restarting.counts.succeeded).toBe(0);
+    expect(restarting.status).toBe('running');
+
+    // Duplicate and out-of-order reports change nothing.
+    await device.status({ cmd: command.id, state: 'accepted' });
+    await device.status({ cmd: command.id, state: 'downloading' });
+    await device.status({ cmd: command.id, state: 'restarting' });
+    // A report for an action that does not exist is logged and dropped.
+    await device.status({ cmd: 'a99999.1', state: 'succeeded', version: '2.0.0' });
+    await device.status({ cmd: 'garbage', state: 'failed' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await lab.view(id)).counts.restarting).toBe(1);
+
+    await lab.restart(device, '1.0.0');
+    const done = await lab.until(id, (v) => v.status === 'completed', 'completed');
+    expect(done.counts).toMatchObject({ rolled_back: 1, succeeded: 0 });
+    const action = await lab.action('s1');
+    expect(action).toMatchObject({ state: 'rolled_back', errorCode: 'came_back_on_old_version', attempt: 1 });
+
+    // A rolled-back device may be assigned the same version again later.
+    const again = await lab.rollout('2.0.0', ['s1'], quick());
+    const back = await lab.connect('s1', '1.0.0');
+    await lab.install(back, await installCommand(back, 1), '2.0.0');
+    await lab.until(again, (v) => v.status === 'completed' && v.counts.succeeded === 1, 'second rollout');
+  });
+
+  it('retries a failed download as a new attempt with a new command id, ignoring the old one', async () => {
+    await lab.register(['r1']);
+    const device = await lab.connect('r1');
+    const id = await lab.rollout('2.0.0', ['r1'], quick({ maxRetries: 1, retryBackoffSeconds: 0.2 }));
+    const first = await installCommand(device, 1);
+    await device.status({ cmd: first.id, state: 'failed', code: -1, http: 503 });
+
+    const second = await installCommand(device, 2);
+    expect(second.id).toBe(first.id.replace(/\.1$/, '.2'));
+    expect(second.url).not.toBe(first.url);
+    // A late report of the first attempt changes nothing.
+    await device.status({ cmd: first.id, state: 'failed', code: -1 });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await lab.action('r1')).toMatchObject({ state: 'sent', attempt: 2, errorCode: 'ota_-1' });
+
+    // The second attempt fails too: no retries left.
+    await device.status({ cmd: second.id, state: 'failed', code: -2 });
+    const done = await lab.until(id, (v) => v.status === 'completed', 'completed');
+    expect(done.counts.failed).toBe(1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(device.commands).toHaveLength(2);
+    await device.close();
+  });
+
+  it('times a silent device out at its step deadline', async () => {
+    await lab.register(['t1']);
+    const device = await lab.connect('t1');
+    const id = await lab.rollout('2.0.0', ['t1'], quick({ ackTimeoutSeconds: 0.5, maxRetries: 0 }));
+    await installCommand(device, 1);
+    const done = await lab.until(id, (v) => v.status === 'completed', 'completed', 5000);
+    expect(done.counts.timed_out).toBe(1);
+    expect(await lab.action('t1')).toMatchObject({ errorCode: 'timeout_sent' });
+    await device.close();
+  });
+
+  it('sends a device that is offline nothing, and its command when it says hello', async () => {
+    await lab.register(['o1']);
+    const id = await lab.rollout('2.0.0', ['o1'], quick());
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await lab.action('o1')).toMatchObject({ state: 'queued', attempt: 0 });
+    const device = await lab.connect('o1');
+    const command = await installCommand(device, 1);
+    expect(command.version).toBe('2.0.0');
+    await eventually(async () => (await lab.action('o1')).state === 'sent', 5000, 'sent');
+    await lab.server.api('POST', `/rollouts/${id}/cancel`);
+    await device.close();
+  });
+});
