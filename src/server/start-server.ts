@@ -58,7 +58,11 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
   try {
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });
-    const blobs = await openBlobStore(config.storageUrl, config.dataDir);
+    const blobs = await openBlobStore(config.storageUrl, config.dataDir, {
+      cacheBytes: config.storageCacheBytes,
+      log,
+    });
+    closers.push(async () => blobs.close?.());
     const keyring = await UrlKeyring.load(db);
     const signer = await ManifestSigner.load(db);
     const audit = new AuditLog(db);
@@ -123,6 +127,15 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     const gateway = new DeviceGateway(bus, devices, reports, log, metrics);
 
     const downloads = mountDownloads({ db, blobs, keyring, devices, packages, reports, metrics, config, log });
+    // An object-storage package evicted from the local cache: the download side must resolve
+    // it again (which fetches it anew). mountDownloads hands its cache's forget to onDeleted.
+    // TODO(issue 6): call a forget that mountDownloads returns, once it returns one.
+    const forgetDownload = packages.onDeleted;
+    blobs.onEvicted = (sha256) => {
+      db.selectFrom('packages').select('id').where('sha256', '=', sha256).execute()
+        .then((rows) => rows.forEach((row) => forgetDownload(Number(row.id))))
+        .catch((error: unknown) => log.warn({ err: error, sha256 }, 'evicted package not forgotten'));
+    };
     const app = await buildHttpApp(
       {
         config,

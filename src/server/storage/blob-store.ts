@@ -31,4 +31,10 @@ export interface BlobStore {
   localPath(sha256: string): Promise<string>;
   has(sha256: string): Promise<boolean>;
   delete(sha256: string): Promise<void>;
+  /**
+   * Set by whoever holds paths from `localPath`: called when a cached copy was evicted, so the
+   * next `localPath` call fetches it again. Stores whose files never go away never call it.
+   */
+  onEvicted?: (sha256: string) => void;
+  close?(): void;
 }
