@@ -146,6 +146,9 @@ async function startServer(broker?: Mosquitto): Promise<ServerProcess> {
   return startServerProcess({
     dataDir,
     mqttUrl: broker?.url,
+    // Every command counts as a download in flight until the device moves on, and these
+    // devices never do: the caps must let all of them be sent at once.
+    env: { TIOTA_MAX_DOWNLOADS: String(DEVICES), TIOTA_MAX_DOWNLOADS_PER_PACKAGE: String(DEVICES) },
     cpuProfileDir: profile ? path.resolve(profile) : undefined,
   });
 }

@@ -28,7 +28,14 @@ interface Run {
 }
 
 async function measure(database: DatabaseKind): Promise<{ runs: Run[]; peak: number }> {
-  const scenario = await startScenario({ database, devices: DEVICES, behaviour: 'count', workers: 2 });
+  const scenario = await startScenario({
+    database,
+    devices: DEVICES,
+    behaviour: 'count',
+    workers: 2,
+    // Every device gets its command at once (a command in flight counts as a download).
+    env: { TIOTA_MAX_DOWNLOADS: String(DEVICES), TIOTA_MAX_DOWNLOADS_PER_PACKAGE: String(DEVICES) },
+  });
   const { server, fleet } = scenario;
   try {
     const pkg = await uploadFixture(server, '2.0.0');

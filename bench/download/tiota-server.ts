@@ -1,6 +1,6 @@
 /**
- * Tiota's download path in a process of its own, as the server runs it: token check on every
- * request, revocation lookup, accounting, metrics and a pino logger. Started by run.ts with
+ * Tiota's download path in a process of its own, as the server runs it: front server, token
+ * check on every request, revocation lookup, accounting, metrics and a pino logger. Started by run.ts with
  * BENCH_PORT, BENCH_SECRET (hex), BENCH_FILES (JSON {id: path}) and BENCH_MEMORY_BYTES.
  */
 import { createHash } from 'node:crypto';
@@ -44,8 +44,13 @@ const handler = createDownloadHandler({
   registry: new Registry(),
 });
 
-const server = createServer(handler.handle);
-server.keepAliveTimeout = 65_000;
+// As the Tiota server wires it: Node's HTTP server (Fastify's, there) behind the front server,
+// which answers plain downloads itself and hands everything else over.
+const httpServer = createServer((req, res) => {
+  if (req.url?.startsWith('/d/')) return handler.handle(req, res);
+  res.writeHead(404).end();
+});
+const server = handler.createFrontServer(httpServer, { keepAliveTimeoutMs: 65_000 });
 server.listen(port, '127.0.0.1', () => process.stdout.write('ready\n'));
 
 // run.ts asks for the accounting totals between cases (a cheap check that it kept up).
@@ -56,5 +61,6 @@ process.on('SIGUSR2', () => {
 process.on('SIGTERM', () => {
   handler.close();
   server.closeAllConnections();
+  httpServer.closeAllConnections();
   server.close(() => process.exit(0));
 });
