@@ -160,6 +160,8 @@ export class DeviceAgent extends EventEmitter<DeviceAgentEvents> {
     if (this.#stopping) return;
     this.#stopping = true;
     this.#stop.abort('stop');
+    // A report on the wire is let through to its PUBACK, so the next boot does not resend it.
+    await Promise.race([this.#outbox?.idle(), new Promise((r) => setTimeout(r, 2000))]);
     if (this.#link?.connected) {
       await this.#publish('presence', JSON.stringify({ online: false })).catch(() => undefined);
     }

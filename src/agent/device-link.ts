@@ -34,6 +34,8 @@ export class DeviceLink {
   #attempt = 0;
   #timer: NodeJS.Timeout | null = null;
   #stopped = false;
+  /** Counts CONNACKs, so a failed session setup cannot cut a newer connection. */
+  #generation = 0;
 
   constructor(options: DeviceLinkOptions) {
     this.#o = options;
@@ -60,10 +62,13 @@ export class DeviceLink {
     this.#client = client;
     client.on('connect', () => {
       this.#attempt = 0;
+      const generation = ++this.#generation;
       o.log.info('mqtt connected');
       o.onConnected().catch((error: unknown) => {
+        // Only this connection's failure counts: a later one runs its own setup.
+        if (this.#stopped || generation !== this.#generation || !client.connected) return;
         o.log.warn({ err: String(error) }, 'session setup failed: reconnecting');
-        if (!this.#stopped && client.connected) client.end(true);
+        client.stream.destroy();
       });
     });
     client.on('message', (topic, payload) => o.onMessage(topic, payload));
@@ -75,7 +80,12 @@ export class DeviceLink {
         o.log.info({ err: error.message }, 'mqtt error');
       }
     });
-    client.on('close', () => this.#scheduleReconnect());
+    client.on('close', () => {
+      // Clean session: the outbox resends what matters, so mqtt.js must not hold on to
+      // unacknowledged messages (a graceful end() would wait for them forever).
+      for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));
+      this.#scheduleReconnect();
+    });
   }
 
   #scheduleReconnect(): void {
@@ -88,12 +98,25 @@ export class DeviceLink {
     }, delay);
   }
 
-  /** QoS 1 publish; resolves on PUBACK, rejects when the connection is down or drops first. */
-  publish(topic: string, payload: string): Promise<void> {
+  /**
+   * QoS 1 publish; resolves on PUBACK. Rejects when not connected, or when the connection
+   * drops or `ackTimeoutMs` passes before the PUBACK: a clean session keeps nothing across a
+   * reconnect, so the caller (the report outbox) sends it again on the next connection.
+   */
+  publish(topic: string, payload: string, ackTimeoutMs = 30_000): Promise<void> {
     const client = this.#client;
     if (!client?.connected) return Promise.reject(new Error('not connected'));
     return new Promise((resolve, reject) => {
-      client.publish(topic, payload, { qos: 1 }, (error) => (error ? reject(error) : resolve()));
+      const settle = (error?: Error): void => {
+        client.off('close', onClose);
+        clearTimeout(timer);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onClose = (): void => settle(new Error('connection closed before PUBACK'));
+      const timer = setTimeout(() => settle(new Error('no PUBACK in time')), ackTimeoutMs);
+      client.once('close', onClose);
+      client.publish(topic, payload, { qos: 1 }, (error) => settle(error ?? undefined));
     });
   }
 

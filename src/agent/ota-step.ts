@@ -119,9 +119,12 @@ async function fetchAndVerify(
         ctx.progress({ state: 'downloading', bytes });
       },
       onValidator: (etag) => {
-        void ctx.store.update((s) => {
-          if (s.job?.cmd.id === cmd.id) s.job = { ...s.job, etag };
-        });
+        // Best effort: without it a resume after a restart just lacks If-Range.
+        ctx.store
+          .update((s) => {
+            if (s.job?.cmd.id === cmd.id) s.job = { ...s.job, etag };
+          })
+          .catch(() => undefined);
       },
     });
     ctx.onDownloaded?.({

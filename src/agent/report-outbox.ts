@@ -37,6 +37,11 @@ export class ReportOutbox {
     void this.flush();
   }
 
+  /** Settles when no flush is running (a stop waits for it, so a sent report is not resent). */
+  async idle(): Promise<void> {
+    await this.#flushing;
+  }
+
   /** Sends a progress report if connected; resolves on PUBACK, or false after `waitMs`. */
   async progress(report: StatusMessage, waitMs = 0): Promise<boolean> {
     const sink = this.sink();
@@ -55,9 +60,14 @@ export class ReportOutbox {
 
   /** Sends queued reports in order; stops at the first that is not acknowledged. */
   flush(): Promise<void> {
-    this.#flushing ??= this.#drain().finally(() => {
-      this.#flushing = null;
-    });
+    this.#flushing ??= this.#drain()
+      .catch((error: unknown) => {
+        // The state could not be written (the folder is gone or full): the report is kept.
+        this.log.error({ err: String(error) }, 'report outbox update failed');
+      })
+      .finally(() => {
+        this.#flushing = null;
+      });
     return this.#flushing;
   }
 

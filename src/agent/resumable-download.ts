@@ -3,6 +3,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
 import { silentLogger, type AgentLogger } from './agent-logger.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
+import { readBody } from './body-reader.js';
 import { openGet, type OpenResponse } from './http-get.js';
 import {
   parseContentRange,
@@ -252,28 +253,31 @@ class Downloader {
   async #readBody(opened: OpenResponse, status: number, length: number | null): Promise<Step> {
     this.#lastHttp = status;
     const start = this.#offset;
+    const { shaper } = this.#o;
+    let complete: boolean;
     try {
-      for await (const chunk of opened.res as AsyncIterable<Buffer>) {
-        if (this.#offset + chunk.length > this.#o.expectedSize) {
-          opened.discard();
-          throw this.#tooLarge(`a body of more than ${this.#o.expectedSize - start} bytes`);
-        }
-        if (this.#o.shaper) await this.#o.shaper(chunk, opened.discard);
-        if (opened.cut) break;
-        await this.#write(chunk);
-        this.#o.onProgress?.(this.#offset);
-      }
+      complete = await readBody(
+        opened.res,
+        async (chunk) => {
+          if (this.#offset + chunk.length > this.#o.expectedSize) {
+            throw this.#tooLarge(`a body of more than ${this.#o.expectedSize - start} bytes`);
+          }
+          if (shaper) await shaper(chunk, opened.discard);
+          if (opened.cut) return;
+          await this.#write(chunk);
+          this.#o.onProgress?.(this.#offset);
+        },
+        shaper !== undefined,
+      );
     } catch (error) {
       if (error instanceof OtaFailure) throw error;
-      if (opened.timedOut) throw this.#timeout();
-      this.#o.signal?.throwIfAborted();
-      this.#log.info({ err: String(error), offset: this.#offset }, 'download body interrupted');
-      return { kind: 'retry', reason: 'body_short', http: status };
+      throw new OtaFailure('write_failed', String(error), { bytes: this.#offset });
     }
     if (opened.timedOut) throw this.#timeout();
     this.#o.signal?.throwIfAborted();
     const received = this.#offset - start;
-    if (opened.cut || !opened.res.complete || (length !== null && received < length)) {
+    if (opened.cut || !complete || (length !== null && received < length)) {
+      this.#log.info({ offset: this.#offset, received, length }, 'download body interrupted');
       return { kind: 'retry', reason: 'body_short', http: status };
     }
     if (status === 200 && length === null) this.#total = this.#offset;

@@ -301,7 +301,7 @@ describe('device agent', () => {
       version: '2.2.0',
       last: { cmd: cmd.id, state: 'succeeded' },
     });
-    expect(dev.agent.state.outbox).toEqual([]);
+    await waitFor(() => dev.agent.state.outbox.length === 0, 5000, 'outbox drained');
   });
 
   it('resumes a download interrupted by a power cut, from the bytes already on disk', async () => {

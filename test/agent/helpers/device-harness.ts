@@ -1,7 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import pino from 'pino';
 import { DeviceAgent, type DeviceAgentOptions } from '../../../src/agent/index.js';
+
+/** TIOTA_TEST_LOG=debug prints the agents' logs while a test runs. */
+const testLogger = process.env.TIOTA_TEST_LOG
+  ? pino({ level: process.env.TIOTA_TEST_LOG })
+  : undefined;
 
 let counter = 0;
 
@@ -41,6 +47,7 @@ export class DeviceHarness {
       {
         initialApp: { name: 'demo-app', version: '1.0.0' },
         healthWindowMs: 300,
+        logger: testLogger,
         mqtt: { backoff: { baseMs: 50, maxMs: 200 } },
         download: { backoff: { baseMs: 10, maxMs: 20 } },
         ...rest,

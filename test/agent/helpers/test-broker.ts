@@ -67,7 +67,7 @@ export class TestBroker {
   }
 }
 
-/** Polls `probe` until it returns a value other than undefined/false. */
+/** Polls `probe` until it returns a value other than undefined/false (a throw counts as not yet). */
 export async function waitFor<T>(
   probe: () => T | undefined | false,
   timeoutMs = 15_000,
@@ -75,7 +75,12 @@ export async function waitFor<T>(
 ): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    let value: T | undefined | false;
+    try {
+      value = probe();
+    } catch {
+      value = undefined;
+    }
     if (value !== undefined && value !== false) return value;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
