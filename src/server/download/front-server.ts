@@ -16,6 +16,7 @@ export interface FrontServerOptions {
 }
 
 const HEAD_END = Buffer.from('\r\n\r\n');
+const EMPTY = Buffer.alloc(0);
 
 /**
  * The TCP front of the HTTP port. A plain download request (GET or HEAD of /d/<token>, no
@@ -41,6 +42,16 @@ export class FrontServer extends NetServer {
         new LeanConnection(socket, service, httpServer, settings, this.#connections),
       );
     });
+
+    // One sweep for every connection's timeouts instead of a timer per socket, which Node
+    // would re-arm on every read and write.
+    const every = Math.max(50, Math.min(1000, settings.keepAliveTimeoutMs / 4));
+    const sweeper = setInterval(() => {
+      const now = Date.now();
+      for (const c of this.#connections) c.checkTimeouts(now);
+    }, every);
+    sweeper.unref();
+    this.on('close', () => clearInterval(sweeper));
   }
 
   /** Ends the connections still served here; handed-over ones belong to the HTTP server. */
@@ -68,6 +79,11 @@ class LeanConnection implements BodySink {
   #busy = false;
   #request: ParsedHead | undefined;
   #transfer: Transfer | undefined;
+  /** Date.now() when the connection last finished a response or received bytes. */
+  #lastActivity = Date.now();
+  /** Inside #respond's cork: the end of a body is judged once the writes are flushed. */
+  #corked = false;
+  #endPending = false;
 
   constructor(
     readonly socket: Socket,
@@ -78,15 +94,22 @@ class LeanConnection implements BodySink {
   ) {
     socket.on('data', this.#onData);
     socket.on('close', this.#onClose);
-    socket.on('timeout', this.#onTimeout);
     socket.on('error', ignore); // always followed by 'close'
-    socket.setTimeout(settings.keepAliveTimeoutMs);
+  }
+
+  /** Ends an idle kept-alive connection, or one whose request head is too slow to arrive. */
+  checkTimeouts(now: number): void {
+    if (this.#busy) return; // a download in progress is the stall watchdog's to judge
+    const { keepAliveTimeoutMs, headersTimeoutMs } = this.settings;
+    const slowHead = this.#buf !== undefined && now - this.#headStartedAt > headersTimeoutMs;
+    if (slowHead || now - this.#lastActivity > keepAliveTimeoutMs) this.socket.destroy();
   }
 
   readonly #onData = (chunk: Buffer): void => {
+    this.#lastActivity = Date.now();
     if (this.#buf === undefined) {
       this.#buf = chunk;
-      this.#headStartedAt = Date.now();
+      this.#headStartedAt = this.#lastActivity;
     } else {
       this.#buf = Buffer.concat([this.#buf, chunk]);
     }
@@ -101,9 +124,6 @@ class LeanConnection implements BodySink {
       const end = buf.indexOf(HEAD_END, this.#scanFrom);
       if (end < 0) {
         if (buf.length > this.settings.maxHeadBytes) return this.#handOver();
-        if (Date.now() - this.#headStartedAt > this.settings.headersTimeoutMs) {
-          return void this.socket.destroy();
-        }
         this.#scanFrom = Math.max(0, buf.length - 3);
         return;
       }
@@ -136,20 +156,26 @@ class LeanConnection implements BodySink {
       return;
     }
 
-    socket.cork();
-    if (d.kind === 'body') {
-      const t = d.transfer;
-      this.#transfer = t;
-      t.sink = this;
-      socket.write(transferHead(t, req.keepAlive, req.http10), 'latin1');
-      this.service.sendBody(t);
-    } else {
+    if (d.kind !== 'body') {
       const r = bodilessResponse(d, req.method === 'HEAD', req.keepAlive, req.http10);
+      socket.cork();
       socket.write(r.head, 'latin1');
       if (r.body !== undefined) socket.write(r.body);
-      this.#done();
+      socket.uncork();
+      return this.#done();
     }
+
+    // Head and a small body leave in one writev: cork, write both, uncork.
+    const t = d.transfer;
+    this.#transfer = t;
+    t.sink = this;
+    this.#corked = true;
+    socket.cork();
+    socket.write(transferHead(t, req.keepAlive, req.http10), 'latin1');
+    this.service.sendBody(t);
     socket.uncork();
+    this.#corked = false;
+    if (this.#endPending) this.#afterEnd();
   };
 
   write(chunk: Buffer, done: (err?: Error | null) => void): void {
@@ -157,8 +183,20 @@ class LeanConnection implements BodySink {
   }
 
   end(chunk?: Buffer): void {
-    if (chunk !== undefined && chunk.length > 0) this.socket.write(chunk, this.#finished);
-    else this.#finished();
+    if (chunk !== undefined && chunk.length > 0) this.socket.write(chunk);
+    if (this.#corked) this.#endPending = true;
+    else this.#afterEnd();
+  }
+
+  /**
+   * Usually the kernel took every byte inside the write call: the download finished now,
+   * without waiting a tick for a callback. Otherwise an empty write queued behind the body
+   * calls back once the body is out.
+   */
+  #afterEnd(): void {
+    this.#endPending = false;
+    if (this.socket.writableLength === 0) this.#finished();
+    else this.socket.write(EMPTY, this.#finished);
   }
 
   destroy(): void {
@@ -176,6 +214,7 @@ class LeanConnection implements BodySink {
 
   #done(): void {
     this.#busy = false;
+    this.#lastActivity = Date.now();
     if (!this.#request!.keepAlive) return void this.socket.end();
     this.#request = undefined;
     if (this.socket.isPaused()) this.socket.resume();
@@ -189,19 +228,12 @@ class LeanConnection implements BodySink {
     if (t !== undefined) this.service.ended(t, false);
   };
 
-  readonly #onTimeout = (): void => {
-    // A download in progress is the stall watchdog's to judge; an idle connection ends.
-    if (!this.#busy) this.socket.destroy();
-  };
-
   /** Node's HTTP server takes the connection over, with the bytes not yet answered. */
   #handOver(): void {
     const { socket } = this;
     socket.removeListener('data', this.#onData);
     socket.removeListener('close', this.#onClose);
-    socket.removeListener('timeout', this.#onTimeout);
     socket.removeListener('error', ignore);
-    socket.setTimeout(0);
     this.registry.delete(this);
 
     socket.pause();

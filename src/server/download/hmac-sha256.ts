@@ -76,21 +76,24 @@ function compress(state: Int32Array, block: Uint8Array, at: number): void {
   state[7] = (state[7] + h) | 0;
 }
 
-/** Hashes `msg` onto `state`, which already holds `prefixBytes` (whole blocks) of input. */
-function finish(state: Int32Array, msg: Uint8Array, prefixBytes: number): void {
+/**
+ * Hashes the first `length` bytes of `msg` onto `state`, which already holds `prefixBytes`
+ * (whole blocks) of input, and pads.
+ */
+function finish(state: Int32Array, msg: Uint8Array, length: number, prefixBytes: number): void {
   let at = 0;
-  for (; at + BLOCK <= msg.length; at += BLOCK) compress(state, msg, at);
+  for (; at + BLOCK <= length; at += BLOCK) compress(state, msg, at);
 
-  const rest = msg.length - at;
+  const rest = length - at;
   scratch.fill(0);
-  scratch.set(msg.subarray(at), 0);
+  for (let i = 0; i < rest; i++) scratch[i] = msg[at + i];
   scratch[rest] = 0x80;
   if (rest >= BLOCK - 8) {
     compress(state, scratch, 0);
     scratch.fill(0);
   }
   // Message length in bits, big-endian; messages here are far below 2^32 bits.
-  const bits = (prefixBytes + msg.length) * 8;
+  const bits = (prefixBytes + length) * 8;
   scratch[60] = bits >>> 24;
   scratch[61] = bits >>> 16;
   scratch[62] = bits >>> 8;
@@ -118,12 +121,13 @@ export class HmacSha256 {
   }
 
   /**
-   * The MAC of `msg`. The returned array is reused by the next call: copy it to keep it.
+   * The MAC of `msg`, or of its first `length` bytes. The returned array is reused by the
+   * next call: copy it to keep it.
    */
-  mac(msg: Uint8Array): Uint8Array {
+  mac(msg: Uint8Array, length = msg.length): Uint8Array {
     const state = this.#state;
     state.set(this.#inner);
-    finish(state, msg, BLOCK);
+    finish(state, msg, length, BLOCK);
     const digest = this.#digest;
     for (let i = 0; i < 8; i++) {
       digest[i * 4] = state[i] >>> 24;
@@ -132,7 +136,7 @@ export class HmacSha256 {
       digest[i * 4 + 3] = state[i];
     }
     state.set(this.#outer);
-    finish(state, digest, BLOCK);
+    finish(state, digest, digest.length, BLOCK);
     for (let i = 0; i < 8; i++) {
       digest[i * 4] = state[i] >>> 24;
       digest[i * 4 + 1] = state[i] >>> 16;

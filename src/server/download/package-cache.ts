@@ -33,6 +33,8 @@ export interface CachedPackage extends ResolvedPackage {
   readonly fullHeadText: string;
   /** fullHeadText without Content-Length, for a 206 that adds its own. */
   readonly partHeadText: string;
+  /** Whole 200 heads of the current second, encoded, by connection variant (response-head.ts). */
+  readonly encodedHeads: { second: number; readonly byVariant: Array<Buffer | undefined> };
   /** The whole body, when small and hot; otherwise it streams from `filePath`. */
   body: Buffer | undefined;
   /** Downloads of this package in flight (the per-package cap). */
@@ -139,6 +141,7 @@ export class PackageCache {
       fullHeaders,
       fullHeadText: lines(),
       partHeadText: lines('Content-Length'),
+      encodedHeads: { second: 0, byVariant: [undefined, undefined, undefined] },
       body: undefined,
       inFlight: 0,
       lastUsed: ++this.#clock,

@@ -26,6 +26,10 @@ export class Transfer {
   sink: BodySink | undefined;
   /** Set by a body sender holding resources (an open file) to free them on a cut. */
   onCut: (() => void) | undefined;
+  /** The stall watchdog's list links. */
+  watched = false;
+  watchPrev: Transfer | undefined;
+  watchNext: Transfer | undefined;
 
   constructor(
     readonly grant: DownloadGrant,
