@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from './fixture.js';
+import { freePort } from './processes.js';
 
 /** The broker binary: MOSQUITTO_BIN, else `mosquitto` on PATH (Debian puts it in /usr/sbin). */
 const MOSQUITTO_BIN = process.env.MOSQUITTO_BIN ?? 'mosquitto';
@@ -83,14 +84,6 @@ async function projectConfig(
     .replace(/^listener 1883$/m, `listener ${port} 127.0.0.1`);
   // Started as root, Mosquitto would switch to its own user, who cannot read a test's files.
   return `${replaced}\nuser ${os.userInfo().username}\n`;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 async function waitForPort(port: number, failed: () => string | null): Promise<void> {

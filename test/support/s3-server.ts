@@ -9,9 +9,11 @@ import S3rver from 's3rver';
 export const S3_CREDENTIALS = {
   AWS_ACCESS_KEY_ID: 'S3RVER',
   AWS_SECRET_ACCESS_KEY: 'S3RVER',
-  // The SDK's notice that its 2027 releases need Node 22 (docs/deploy.md) fills test output.
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
+
+// The SDK's notice that its 2027 releases need Node 22 (docs/deploy.md) fills test output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 export interface S3Server {
   readonly endpoint: string;
