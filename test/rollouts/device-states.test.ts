@@ -40,19 +40,31 @@ describe.each(TEST_DATABASES)('device states on %s', (database) => {
     const done = await lab.until(id, (v) => v.status === 'completed', 'completed');
     expect(done.counts).toMatchObject({ rolled_back: 1, succeeded: 0 });
     const action = await lab.action('s1');
-    expect(action).toMatchObject({ state: 'rolled_back', errorCode: 'came_back_on_old_version', attempt: 1 });
+    expect(action).toMatchObject({
+      state: 'rolled_back',
+      errorCode: 'came_back_on_old_version',
+      attempt: 1,
+    });
 
     // A rolled-back device may be assigned the same version again later.
     const again = await lab.rollout('2.0.0', ['s1'], quick());
     const back = await lab.connect('s1', '1.0.0');
     await lab.install(back, await installCommand(back, 1), '2.0.0');
-    await lab.until(again, (v) => v.status === 'completed' && v.counts.succeeded === 1, 'second rollout');
+    await lab.until(
+      again,
+      (v) => v.status === 'completed' && v.counts.succeeded === 1,
+      'second rollout',
+    );
   });
 
   it('retries a failed download as a new attempt with a new command id, ignoring the old one', async () => {
     await lab.register(['r1']);
     const device = await lab.connect('r1');
-    const id = await lab.rollout('2.0.0', ['r1'], quick({ maxRetries: 1, retryBackoffSeconds: 0.2 }));
+    const id = await lab.rollout(
+      '2.0.0',
+      ['r1'],
+      quick({ maxRetries: 1, retryBackoffSeconds: 0.2 }),
+    );
     const first = await installCommand(device, 1);
     await device.status({ cmd: first.id, state: 'failed', code: -1, http: 503 });
 
@@ -62,7 +74,11 @@ describe.each(TEST_DATABASES)('device states on %s', (database) => {
     // A late report of the first attempt changes nothing.
     await device.status({ cmd: first.id, state: 'failed', code: -1 });
     await new Promise((r) => setTimeout(r, 200));
-    expect(await lab.action('r1')).toMatchObject({ state: 'sent', attempt: 2, errorCode: 'ota_-1' });
+    expect(await lab.action('r1')).toMatchObject({
+      state: 'sent',
+      attempt: 2,
+      errorCode: 'ota_-1',
+    });
 
     // The second attempt fails too: no retries left.
     await device.status({ cmd: second.id, state: 'failed', code: -2 });

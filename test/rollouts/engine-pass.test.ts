@@ -2,8 +2,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openTestDatabase, TEST_DATABASES, type TestDatabase } from '../support/test-databases.js';
 import { EngineBench, PACKAGE_SIZE } from './helpers/engine-bench.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** Engine passes on a real database, the bus recorded: pacing, stop rules, retries, races. */
 describe.each(TEST_DATABASES)('engine passes on %s', (kind) => {
   let database: TestDatabase;
@@ -20,7 +18,10 @@ describe.each(TEST_DATABASES)('engine passes on %s', (kind) => {
     const engine = bench.engine();
     const ids = await bench.devices('p', 12);
     const first = await bench.rollout(ids, { canary: 0, batchSize: 0 });
-    expect((await bench.rollouts.get(first)).plan?.pacing).toMatchObject({ maxConcurrentDownloads: 4, limitedBy: 'bandwidth' });
+    expect((await bench.rollouts.get(first)).plan?.pacing).toMatchObject({
+      maxConcurrentDownloads: 4,
+      limitedBy: 'bandwidth',
+    });
 
     await engine.tick();
     await engine.tick();
@@ -33,14 +34,21 @@ describe.each(TEST_DATABASES)('engine passes on %s', (kind) => {
 
     // Two downloads complete: two slots free.
     const sent = (await bench.actions(first)).filter((a) => a.state === 'sent');
-    await bench.setState(first, sent.slice(0, 2).map((a) => a.id), 'downloaded');
+    await bench.setState(
+      first,
+      sent.slice(0, 2).map((a) => a.id),
+      'downloaded',
+    );
     await engine.tick();
     expect(bench.published).toHaveLength(6);
-    expect(PACKAGE_SIZE * 4 / limits.bandwidthBytesPerSecond).toBeLessThanOrEqual(45);
+    expect((PACKAGE_SIZE * 4) / limits.bandwidthBytesPerSecond).toBeLessThanOrEqual(45);
   });
 
   it('sends no device two commands however many replicas pass at once', async () => {
-    const bench = await EngineBench.open(database, { bandwidthBytesPerSecond: 1e12, maxDownloads: 1000 });
+    const bench = await EngineBench.open(database, {
+      bandwidthBytesPerSecond: 1e12,
+      maxDownloads: 1000,
+    });
     const ids = await bench.devices('race', 60);
     await bench.rollout(ids, { canary: 0, batchSize: 0 });
     const replicas = [bench.engine(), bench.engine(), bench.engine()];
@@ -53,9 +61,19 @@ describe.each(TEST_DATABASES)('engine passes on %s', (kind) => {
   it('pauses once when two batches cross the error threshold in one pass', async () => {
     const bench = await EngineBench.open(database, limits);
     const ids = await bench.devices('e', 9);
-    const id = await bench.rollout(ids, { canary: 0, batchStrategy: 'fixed', batchSize: 3, errorThreshold: 1, errorMinFinished: 1 });
+    const id = await bench.rollout(ids, {
+      canary: 0,
+      batchStrategy: 'fixed',
+      batchSize: 3,
+      errorThreshold: 1,
+      errorMinFinished: 1,
+    });
     const actions = await bench.actions(id);
-    await database.db.updateTable('rollouts').set({ current_batch: 1 }).where('id', '=', id).execute();
+    await database.db
+      .updateTable('rollouts')
+      .set({ current_batch: 1 })
+      .where('id', '=', id)
+      .execute();
     await bench.setState(id, [actions[0].id, actions[3].id], 'failed');
     await bench.setState(id, [actions[1].id, actions[2].id, actions[4].id, actions[5].id], 'sent');
 
@@ -65,39 +83,48 @@ describe.each(TEST_DATABASES)('engine passes on %s', (kind) => {
     const view = await bench.rollouts.get(id);
     expect(view.status).toBe('paused');
     expect(view.pauseReason).toMatch(/^batch 1: error threshold reached: 1 of 1 finished failed/);
-    const pauses = await database.db.selectFrom('audit_log').selectAll().where('action', '=', 'rollout.pause').execute();
+    const pauses = await database.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('action', '=', 'rollout.pause')
+      .execute();
     expect(pauses).toHaveLength(1);
     expect(bench.published).toHaveLength(0); // the queued batch 3 was never sent
   });
 
   it('retries a silent device with backoff, each attempt a new command id, then times it out', async () => {
     const bench = await EngineBench.open(database, limits);
-    const engine = bench.engine();
+    let clock = Date.now();
+    const engine = bench.engine(() => clock);
     const [device] = await bench.devices('t', 1);
-    const id = await bench.rollout([device], { canary: 0, ackTimeoutSeconds: 0.1, maxRetries: 2, retryBackoffSeconds: 0.2 });
+    const settings = { canary: 0, ackTimeoutSeconds: 10, maxRetries: 2, retryBackoffSeconds: 20 };
+    const id = await bench.rollout([device], settings);
     const [action] = await bench.actions(id);
+    const at = async (seconds: number) => {
+      clock += seconds * 1000;
+      await engine.tick();
+    };
 
-    await engine.tick(); // attempt 1
-    await sleep(150);
-    await engine.tick(); // deadline passed: queued for a retry in 0.2 s
-    expect((await bench.actions(id))[0]).toMatchObject({ state: 'queued', attempt: 1, errorCode: 'timeout_sent' });
-    await engine.tick();
-    expect(bench.published).toHaveLength(1); // backing off
-    await sleep(250);
-    await engine.tick(); // attempt 2
-    await sleep(150);
-    await engine.tick(); // queued again, backoff doubled to 0.4 s
-    await sleep(250);
-    await engine.tick();
+    await at(0); // attempt 1, acknowledged within 10 s or late
+    await at(11); // late: queued for a retry in 20 s
+    expect((await bench.actions(id))[0]).toMatchObject({
+      state: 'queued',
+      attempt: 1,
+      errorCode: 'timeout_sent',
+    });
+    await at(19);
+    expect(bench.published).toHaveLength(1); // still backing off
+    await at(2); // attempt 2
+    await at(11); // late again: the backoff doubles to 40 s
+    await at(39);
     expect(bench.published).toHaveLength(2);
-    await sleep(200);
-    await engine.tick(); // attempt 3, the last
-    await sleep(150);
-    await engine.tick();
-    await engine.tick();
+    await at(2); // attempt 3, the last
+    await at(11); // late: no retries left
+    await at(0);
 
     expect(bench.published.map((p) => p.id)).toEqual([1, 2, 3].map((n) => `a${action.id}.${n}`));
     const view = await bench.rollouts.get(id);
-    expect(view).toMatchObject({ status: 'completed', counts: expect.objectContaining({ timed_out: 1 }) });
+    expect(view.status).toBe('completed');
+    expect(view.counts.timed_out).toBe(1);
   });
 });

@@ -13,7 +13,10 @@ describe('rollout settings', () => {
   });
 
   it('takes counts and percents where a quantity is asked for, and null for "never"', () => {
-    expect(settings({ canary: '2%', errorThreshold: 3 })).toMatchObject({ canary: '2%', errorThreshold: 3 });
+    expect(settings({ canary: '2%', errorThreshold: 3 })).toMatchObject({
+      canary: '2%',
+      errorThreshold: 3,
+    });
     expect(settings({ errorThreshold: null }).errorThreshold).toBeNull();
   });
 
@@ -40,21 +43,29 @@ describe('batch sizes', () => {
   });
 
   it('takes a percent canary, rounded up', () => {
-    expect(batchSizes(250, settings({ canary: '1%', batchStrategy: 'fixed', batchSize: 100 }))).toEqual([3, 100, 100, 47]);
+    expect(
+      batchSizes(250, settings({ canary: '1%', batchStrategy: 'fixed', batchSize: 100 })),
+    ).toEqual([3, 100, 100, 47]);
   });
 
   it('splits into fixed batches, or all remaining devices in one with batchSize 0', () => {
-    expect(batchSizes(7, settings({ canary: 0, batchStrategy: 'fixed', batchSize: 5 }))).toEqual([5, 2]);
+    expect(batchSizes(7, settings({ canary: 0, batchStrategy: 'fixed', batchSize: 5 }))).toEqual([
+      5, 2,
+    ]);
     expect(batchSizes(7, settings({ canary: 0, batchSize: 0 }))).toEqual([7]);
     expect(batchSizes(7, settings({ canary: 2, batchSize: 0 }))).toEqual([2, 5]);
   });
 
   it('splits by percent of the whole target', () => {
-    expect(batchSizes(100, settings({ canary: 0, batchStrategy: 'percentage', batchPercent: 30 }))).toEqual([30, 30, 30, 10]);
+    expect(
+      batchSizes(100, settings({ canary: 0, batchStrategy: 'percentage', batchPercent: 30 })),
+    ).toEqual([30, 30, 30, 10]);
   });
 
   it('caps every batch at maxBatchSize', () => {
-    expect(batchSizes(1000, settings({ canary: 0, batchSize: 100, growthFactor: 3, maxBatchSize: 400 }))).toEqual([100, 300, 400, 200]);
+    expect(
+      batchSizes(1000, settings({ canary: 0, batchSize: 100, growthFactor: 3, maxBatchSize: 400 })),
+    ).toEqual([100, 300, 400, 200]);
   });
 
   it('uses a canary no larger than the fleet', () => {
@@ -75,7 +86,12 @@ describe('pacing', () => {
   it('admits no more TiJOS downloads than can share the bandwidth within 60 s', () => {
     // 1 MB package, 1 MB/s: each download may use 45 s of the 60 s (the rest is install).
     const pacing = pacingFor({ ...base, packageSize: 1_000_000, profiles: ['tijos', 'agent'] });
-    expect(pacing).toMatchObject({ profile: 'tijos', deadlineSeconds: 60, maxConcurrentDownloads: 45, limitedBy: 'bandwidth' });
+    expect(pacing).toMatchObject({
+      profile: 'tijos',
+      deadlineSeconds: 60,
+      maxConcurrentDownloads: 45,
+      limitedBy: 'bandwidth',
+    });
     // 45 devices sharing 1 MB/s each receive 1 MB in 45 s.
     expect((45 * 1_000_000) / base.bandwidthBytesPerSecond).toBeLessThanOrEqual(45);
   });
@@ -91,9 +107,14 @@ describe('pacing', () => {
   });
 
   it('takes the lowest of bandwidth, the setting and the server cap', () => {
-    expect(pacingFor({ ...base, packageSize: 1000, profiles: ['tijos'] })).toMatchObject({ maxConcurrentDownloads: 1000, limitedBy: 'server' });
+    expect(pacingFor({ ...base, packageSize: 1000, profiles: ['tijos'] })).toMatchObject({
+      maxConcurrentDownloads: 1000,
+      limitedBy: 'server',
+    });
     const capped = settings({ maxConcurrentDownloads: 10 });
-    expect(pacingFor({ ...base, settings: capped, packageSize: 1000, profiles: ['tijos'] })).toMatchObject({ maxConcurrentDownloads: 10, limitedBy: 'setting' });
+    expect(
+      pacingFor({ ...base, settings: capped, packageSize: 1000, profiles: ['tijos'] }),
+    ).toMatchObject({ maxConcurrentDownloads: 10, limitedBy: 'setting' });
   });
 
   it('warns when even one download cannot finish in time', () => {
@@ -109,7 +130,11 @@ describe('pacing', () => {
       settings: settings({ canary: 10, batchStrategy: 'fixed', batchSize: 45, soakSeconds: 60 }),
       limits: { ...DEFAULT_LIMITS, bandwidthBytesPerSecond: 1_250_000 },
     });
-    expect(plan.batches.map((b) => [b.size, b.canary])).toEqual([[10, true], [45, false], [45, false]]);
+    expect(plan.batches.map((b) => [b.size, b.canary])).toEqual([
+      [10, true],
+      [45, false],
+      [45, false],
+    ]);
     // canary: 1 s transfer + 30 s restart + 60 s soak; then 4.5 + 30 + 60; the last has no soak.
     expect(plan.batches.map((b) => b.expectedSeconds)).toEqual([91, 94.5, 34.5]);
     expect(plan.expectedSeconds).toBe(220);

@@ -15,7 +15,12 @@ describe.each(TEST_DATABASES)('stop rules on %s', (database) => {
     const ids = ['g1', 'g2', 'g3', 'g4', 'g5', 'g6', 'g7'];
     await lab.register(ids);
     const devices = await lab.connectAll(ids);
-    const settings = quick({ batchSize: 5, successThreshold: 100, afterBatch: 'pause', errorThreshold: '50%' });
+    const settings = quick({
+      batchSize: 5,
+      successThreshold: 100,
+      afterBatch: 'pause',
+      errorThreshold: '50%',
+    });
     const id = await lab.rollout('2.0.0', ids, settings);
 
     for (const deviceId of ids.slice(0, 4)) {
@@ -26,7 +31,9 @@ describe.each(TEST_DATABASES)('stop rules on %s', (database) => {
     await lab.install(last, await installCommand(last, 1), '1.0.0'); // the new app failed
 
     const paused = await lab.until(id, (v) => v.status === 'paused', 'paused');
-    expect(paused.pauseReason).toBe('batch 1: success threshold not reached: 4 of 5 succeeded (80%), 100% needed');
+    expect(paused.pauseReason).toBe(
+      'batch 1: success threshold not reached: 4 of 5 succeeded (80%), 100% needed',
+    );
     expect(paused.batches[0].counts).toEqual({ succeeded: 4, rolled_back: 1 });
     expect(paused.batches[1]).toMatchObject({ started: false, counts: { queued: 2 } });
     expect(paused.currentBatch).toBe(0);

@@ -31,7 +31,11 @@ describe.each(TEST_DATABASES)('supersede on %s', (database) => {
     expect(devices[0].errorCode).toBe('superseded');
 
     await lab.install(back, command, '3.0.0');
-    await lab.until(v3, (v) => v.status === 'completed' && v.counts.succeeded === 1, 'v3 rollout done');
+    await lab.until(
+      v3,
+      (v) => v.status === 'completed' && v.counts.succeeded === 1,
+      'v3 rollout done',
+    );
   });
 
   it('tells an online device its superseded command is canceled, then sends the newer one', async () => {

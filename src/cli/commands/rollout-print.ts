@@ -51,7 +51,9 @@ export function printRollout(json: boolean | undefined, r: RolloutView): void {
     name: r.name,
     status: r.status + (r.pauseReason ? ` (${r.pauseReason})` : ''),
     package: `${r.package.app} ${r.package.version} (#${r.package.id})`,
-    batch: `${r.currentBatch + 1} of ${r.batchCount}` + (r.soakUntil ? `, soaking until ${new Date(r.soakUntil).toISOString()}` : ''),
+    batch:
+      `${r.currentBatch + 1} of ${r.batchCount}` +
+      (r.soakUntil ? `, soaking until ${new Date(r.soakUntil).toISOString()}` : ''),
     counts: formatCounts(r.counts) || '-',
     ...(r.plan && { expected: `~${formatDuration(r.plan.expectedSeconds)}` }),
   });

@@ -14,7 +14,11 @@ const SHOWN_BATCHES = 8;
  * bar for the whole rollout and one per batch (finished devices of the batch) with counts per
  * state; elsewhere (a pipe, CI), one line whenever the counts change.
  */
-export async function watchRollout(client: ApiClient, id: number, intervalMs: number): Promise<number> {
+export async function watchRollout(
+  client: ApiClient,
+  id: number,
+  intervalMs: number,
+): Promise<number> {
   const view = new WatchView(Boolean(process.stdout.isTTY));
   try {
     for (;;) {
@@ -54,7 +58,10 @@ class WatchView {
 
   show(r: RolloutView): void {
     const finished = (counts: Partial<Record<string, number>>) =>
-      ['succeeded', 'failed', 'rolled_back', 'timed_out', 'canceled'].reduce((n, s) => n + (counts[s] ?? 0), 0);
+      ['succeeded', 'failed', 'rolled_back', 'timed_out', 'canceled'].reduce(
+        (n, s) => n + (counts[s] ?? 0),
+        0,
+      );
     const total = r.batches.reduce((n, b) => n + b.size, 0);
     const header = `${r.status} batch ${r.currentBatch + 1}/${r.batchCount}${r.soakUntil ? ' soaking' : ''}`;
     if (!this.#multi) {
@@ -63,11 +70,17 @@ class WatchView {
       this.#lastLine = line;
       return;
     }
-    this.#bar('all', total).update(finished(r.counts), { label: pad('rollout'), counts: `${header} ${formatCounts(r.counts)}` });
+    this.#bar('all', total).update(finished(r.counts), {
+      label: pad('rollout'),
+      counts: `${header} ${formatCounts(r.counts)}`,
+    });
     const shown = r.batches.filter((b) => b.batch <= r.currentBatch + 1).slice(-SHOWN_BATCHES);
     for (const b of shown) {
       const label = pad(`batch ${b.batch + 1}${b.canary ? '*' : ''}`);
-      this.#bar(b.batch, b.size).update(finished(b.counts), { label, counts: formatCounts(b.counts) });
+      this.#bar(b.batch, b.size).update(finished(b.counts), {
+        label,
+        counts: formatCounts(b.counts),
+      });
     }
     for (const [key, bar] of this.#bars) {
       if (key !== 'all' && !shown.some((b) => b.batch === key)) {

@@ -41,7 +41,11 @@ export class CommandIssuer {
     private readonly nowMs: () => number = Date.now,
   ) {}
 
-  downloadUrl(packageId: number, deviceRowId: number, actionId: number): { url: string; exp: number } {
+  downloadUrl(
+    packageId: number,
+    deviceRowId: number,
+    actionId: number,
+  ): { url: string; exp: number } {
     const now = Math.floor(this.nowMs() / 1000);
     const exp = now + this.urlTtlSeconds;
     const keyId = this.keyring.currentKeyId;
@@ -80,7 +84,11 @@ export class CommandIssuer {
   }
 
   async sendCancel(target: CommandTarget): Promise<void> {
-    const command: CancelCommand = { v: 1, op: 'cancel', id: commandId(target.actionId, target.attempt) };
+    const command: CancelCommand = {
+      v: 1,
+      op: 'cancel',
+      id: commandId(target.actionId, target.attempt),
+    };
     await this.publish(target.deviceId, command);
   }
 }

@@ -61,7 +61,12 @@ export class DeviceReportHandler {
     const pkg = await this.packages.get(action.package_id);
 
     if (hello.version === pkg.version && (hello.app === pkg.app || !hello.app)) {
-      await this.#end(action, { state: 'succeeded', errorCode: null }, { version: hello.version }, now);
+      await this.#end(
+        action,
+        { state: 'succeeded', errorCode: null },
+        { version: hello.version },
+        now,
+      );
       return;
     }
     if (action.state === 'queued') {
@@ -76,8 +81,18 @@ export class DeviceReportHandler {
       const past = action.state !== 'downloading';
       const code = hello.last?.cmd === cmd ? hello.last.code : undefined;
       const reason =
-        code !== undefined ? `ota_${code}` : past ? 'came_back_on_old_version' : 'download_incomplete';
-      await this.#fail(action, past ? 'rolled_back' : 'failed', reason, { version: hello.version, code }, now);
+        code !== undefined
+          ? `ota_${code}`
+          : past
+            ? 'came_back_on_old_version'
+            : 'download_incomplete';
+      await this.#fail(
+        action,
+        past ? 'rolled_back' : 'failed',
+        reason,
+        { version: hello.version, code },
+        now,
+      );
       return;
     }
     // Sent but not started: the device (re)connected, so (re)send the same command.
@@ -95,7 +110,13 @@ export class DeviceReportHandler {
       this.log.info({ deviceRowId, cmd: report.cmd }, 'status for an unknown command dropped');
       return;
     }
-    await this.devices.recordEvent(deviceRowId, Number(action.id), `status.${report.state}`, { ...report }, now);
+    await this.devices.recordEvent(
+      deviceRowId,
+      Number(action.id),
+      `status.${report.state}`,
+      { ...report },
+      now,
+    );
     const state = action.state as ActionState;
     // A report for an older attempt, for an action queued for its next one, or for a finished
     // action is history: recorded above, applied never.
@@ -143,7 +164,12 @@ export class DeviceReportHandler {
       .execute();
     if (action.state === 'queued') return; // an older attempt's URL; its hello will tell
     if (complete) {
-      await this.devices.recordEvent(Number(action.device_row_id), actionId, 'download.complete', {});
+      await this.devices.recordEvent(
+        Number(action.device_row_id),
+        actionId,
+        'download.complete',
+        {},
+      );
       await this.#progress(action, 'downloaded', this.nowMs());
     } else if (canMove(action.state as ActionState, 'downloading')) {
       await this.#progress(action, 'downloading', this.nowMs());

@@ -87,7 +87,8 @@ function strictestProfile(
   for (const p of new Set(profiles)) {
     const name = p ?? 'tijos';
     const deadline = PROFILE_DEADLINE_SECONDS[name] ?? settings.downloadTimeoutSeconds;
-    if (deadline < strictest.deadlineSeconds) strictest = { profile: name, deadlineSeconds: deadline };
+    if (deadline < strictest.deadlineSeconds)
+      strictest = { profile: name, deadlineSeconds: deadline };
   }
   return strictest;
 }

@@ -70,7 +70,8 @@ export class RolloutAdmission {
       .groupBy('rollout_id')
       .execute();
     const flights = new InFlight(new Map(), 0);
-    for (const r of rows) flights.add(Number(r.rollout_id), Number(r.n), await rateOf(Number(r.rollout_id)));
+    for (const r of rows)
+      flights.add(Number(r.rollout_id), Number(r.n), await rateOf(Number(r.rollout_id)));
     return flights;
   }
 
@@ -86,7 +87,8 @@ export class RolloutAdmission {
     );
     // One download always fits when nothing else is in flight, so a package too large for
     // the deadline still goes out, one device at a time (the plan warned about it).
-    const byBandwidth = flights.total === 0 ? 1 : Math.floor((bandwidth - flights.bytesPerSecond) / rate);
+    const byBandwidth =
+      flights.total === 0 ? 1 : Math.floor((bandwidth - flights.bytesPerSecond) / rate);
     const byServer = (this.limits.maxDownloads || Infinity) - flights.total;
     return Math.max(0, Math.min(cap - own, byBandwidth, byServer));
   }
@@ -100,7 +102,11 @@ export class RolloutAdmission {
 
     const jitterMs = rollout.settings.jitterSeconds * 1000;
     const deadlineAt = now + jitterMs + rollout.settings.ackTimeoutSeconds * 1000;
-    const sent = await this.#markSent(candidates.map((c) => c.id), now, deadlineAt);
+    const sent = await this.#markSent(
+      candidates.map((c) => c.id),
+      now,
+      deadlineAt,
+    );
     flights.add(rollout.id, sent.size, rollout.bytesPerSecondPerDownload);
     if (sent.size === 0) return 0;
 
@@ -118,10 +124,14 @@ export class RolloutAdmission {
         kind: 'command',
         detail: { cmd: command.id, version: pkg.version, url: command.url },
       });
-      const publish = () => this.issuer.publish(c.deviceId, command).catch((error: unknown) => {
-        // The device still gets it: on its next hello, or as a retry after the ack deadline.
-        this.log.warn({ err: error, deviceId: c.deviceId, cmd: command.id }, 'publishing a command failed');
-      });
+      const publish = () =>
+        this.issuer.publish(c.deviceId, command).catch((error: unknown) => {
+          // The device still gets it: on its next hello, or as a retry after the ack deadline.
+          this.log.warn(
+            { err: error, deviceId: c.deviceId, cmd: command.id },
+            'publishing a command failed',
+          );
+        });
       if (jitterMs > 0) this.#later(publish, Math.random() * jitterMs);
       else publishes.push(publish());
     }
@@ -161,7 +171,11 @@ export class RolloutAdmission {
       .orderBy('a.id')
       .limit(limit)
       .execute();
-    return rows.map((r) => ({ id: Number(r.id), deviceRowId: Number(r.device_row_id), deviceId: r.device_id }));
+    return rows.map((r) => ({
+      id: Number(r.id),
+      deviceRowId: Number(r.device_row_id),
+      deviceId: r.device_id,
+    }));
   }
 
   /**

@@ -62,7 +62,13 @@ export class RolloutEngine {
     this.#intervalMs = options.intervalMs ?? 1000;
     this.#now = options.nowMs ?? Date.now;
     this.facts = new RolloutSettingsCache(db);
-    this.#admission = new RolloutAdmission(db, packages, issuer, options.limits ?? DEFAULT_LIMITS, log);
+    this.#admission = new RolloutAdmission(
+      db,
+      packages,
+      issuer,
+      options.limits ?? DEFAULT_LIMITS,
+      log,
+    );
     this.#audit = new AuditLog(db);
   }
 
@@ -180,14 +186,22 @@ export class RolloutEngine {
   /** Pauses once however many rules fire: the update is conditional on `running`. */
   async #pause(rollout: RunningRollout, reason: string): Promise<void> {
     const now = this.#now();
-    const paused = await this.#update(rollout, { status: 'paused', pause_reason: reason, updated_at: now });
+    const paused = await this.#update(rollout, {
+      status: 'paused',
+      pause_reason: reason,
+      updated_at: now,
+    });
     if (!paused) return;
     await this.#audit.record(SYSTEM_ACTOR, 'rollout.pause', `rollout:${rollout.id}`, { reason });
     this.log.warn({ rolloutId: rollout.id, batch: rollout.currentBatch, reason }, 'rollout paused');
   }
 
   async #finish(rollout: RunningRollout, now: number): Promise<void> {
-    const done = await this.#update(rollout, { status: 'completed', finished_at: now, updated_at: now });
+    const done = await this.#update(rollout, {
+      status: 'completed',
+      finished_at: now,
+      updated_at: now,
+    });
     if (done) this.log.info({ rolloutId: rollout.id }, 'rollout completed');
   }
 
@@ -216,10 +230,7 @@ export class RolloutEngine {
   }
 
   /** Updates a rollout only if it is still running at the batch this pass read. */
-  async #update(
-    rollout: RunningRollout,
-    set: Updateable<RolloutsTable>,
-  ): Promise<boolean> {
+  async #update(rollout: RunningRollout, set: Updateable<RolloutsTable>): Promise<boolean> {
     const result = await this.db
       .updateTable('rollouts')
       .set(set)

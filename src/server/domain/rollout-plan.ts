@@ -10,7 +10,10 @@ export interface PacingLimits {
   readonly maxDownloads: number;
 }
 
-export const DEFAULT_LIMITS: PacingLimits = { bandwidthBytesPerSecond: 12_500_000, maxDownloads: 1000 };
+export const DEFAULT_LIMITS: PacingLimits = {
+  bandwidthBytesPerSecond: 12_500_000,
+  maxDownloads: 1000,
+};
 
 export interface PlannedBatch {
   readonly batch: number;

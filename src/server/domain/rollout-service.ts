@@ -100,7 +100,12 @@ export class RolloutService {
         .returning('id')
         .executeTakeFirstOrThrow();
       const rolloutId = Number(rollout.id);
-      const told = await supersedeOlder(trx, pkg.app, devices.map((d) => Number(d.id)), now);
+      const told = await supersedeOlder(
+        trx,
+        pkg.app,
+        devices.map((d) => Number(d.id)),
+        now,
+      );
       for (let i = 0; i < devices.length; i += INSERT_CHUNK) {
         await trx
           .insertInto('actions')
@@ -154,7 +159,11 @@ export class RolloutService {
   }
 
   async row(id: number): Promise<Selectable<RolloutsTable>> {
-    const row = await this.db.selectFrom('rollouts').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('rollouts')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (!row) throw new TiotaError('not_found', `rollout ${id}`);
     return row;
   }
@@ -203,8 +212,15 @@ export class RolloutService {
   async pause(id: number, actor: Actor, reason = 'paused by operator'): Promise<RolloutView> {
     const row = await this.row(id);
     if (row.status === 'paused') return this.#view(row);
-    if (row.status !== 'running') throw new TiotaError('invalid_state', `rollout ${id} is ${row.status}`);
-    await this.#transition(id, 'running', { status: 'paused', pause_reason: reason }, actor, 'rollout.pause');
+    if (row.status !== 'running')
+      throw new TiotaError('invalid_state', `rollout ${id} is ${row.status}`);
+    await this.#transition(
+      id,
+      'running',
+      { status: 'paused', pause_reason: reason },
+      actor,
+      'rollout.pause',
+    );
     return this.get(id);
   }
 
@@ -217,7 +233,8 @@ export class RolloutService {
   async resume(id: number, actor: Actor): Promise<RolloutView> {
     const row = await this.row(id);
     if (row.status === 'running') return this.#view(row);
-    if (row.status !== 'paused') throw new TiotaError('invalid_state', `rollout ${id} is ${row.status}`);
+    if (row.status !== 'paused')
+      throw new TiotaError('invalid_state', `rollout ${id} is ${row.status}`);
     const errors = await this.db
       .selectFrom('actions')
       .select(['batch', (eb) => eb.fn.countAll<number>().as('n')])
@@ -229,7 +246,12 @@ export class RolloutService {
     const resumed = await this.#transition(
       id,
       'paused',
-      { status: 'running', pause_reason: null, approved_batch: row.current_batch, error_ack: JSON.stringify(ack) },
+      {
+        status: 'running',
+        pause_reason: null,
+        approved_batch: row.current_batch,
+        error_ack: JSON.stringify(ack),
+      },
       actor,
       'rollout.resume',
     );
@@ -265,17 +287,33 @@ export class RolloutService {
         .execute();
       const notStarted = await trx
         .updateTable('actions')
-        .set({ state: 'canceled', error_code: 'rollout_canceled', finished_at: now, updated_at: now, deadline_at: null })
+        .set({
+          state: 'canceled',
+          error_code: 'rollout_canceled',
+          finished_at: now,
+          updated_at: now,
+          deadline_at: null,
+        })
         .where('rollout_id', '=', id)
         .where('state', 'in', ['queued', 'sent', 'accepted'])
         // The state it had before this update: PostgreSQL and SQLite return the new row, so
         // sent_at tells a command that went out (sent/accepted) from one never sent.
         .returning(['id', 'attempt', 'device_row_id', 'sent_at', 'retry_at'])
         .execute();
-      await this.audit.record(actor, 'rollout.cancel', `rollout:${id}`, { canceled: notStarted.length }, trx);
+      await this.audit.record(
+        actor,
+        'rollout.cancel',
+        `rollout:${id}`,
+        { canceled: notStarted.length },
+        trx,
+      );
       return notStarted
         .filter((a) => a.sent_at !== null && a.retry_at === null)
-        .map((a) => ({ actionId: Number(a.id), attempt: a.attempt, deviceRowId: Number(a.device_row_id) }));
+        .map((a) => ({
+          actionId: Number(a.id),
+          attempt: a.attempt,
+          deviceRowId: Number(a.device_row_id),
+        }));
     });
     if (told.length) this.onActionsCanceled(told);
     this.onChange();
@@ -285,7 +323,12 @@ export class RolloutService {
   async #transition(
     id: number,
     from: RolloutStatus,
-    set: { status: RolloutStatus; pause_reason: string | null; approved_batch?: number; error_ack?: string },
+    set: {
+      status: RolloutStatus;
+      pause_reason: string | null;
+      approved_batch?: number;
+      error_ack?: string;
+    },
     actor: Actor,
     action: string,
   ): Promise<boolean> {

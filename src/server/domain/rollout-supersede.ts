@@ -38,14 +38,24 @@ export async function supersedeOlder(
       const ids = notStarted.filter((a) => a.state === state).map((a) => Number(a.id));
       const moved = await trx
         .updateTable('actions')
-        .set({ state: 'canceled', error_code: 'superseded', finished_at: now, updated_at: now, deadline_at: null })
+        .set({
+          state: 'canceled',
+          error_code: 'superseded',
+          finished_at: now,
+          updated_at: now,
+          deadline_at: null,
+        })
         .where('id', 'in', ids)
         .where('state', '=', state)
         .returning(['id', 'attempt', 'device_row_id'])
         .execute();
       if (state === 'queued') continue; // never sent: nothing to tell
       for (const a of moved) {
-        told.push({ actionId: Number(a.id), attempt: a.attempt, deviceRowId: Number(a.device_row_id) });
+        told.push({
+          actionId: Number(a.id),
+          attempt: a.attempt,
+          deviceRowId: Number(a.device_row_id),
+        });
       }
     }
   }

@@ -16,7 +16,10 @@ export interface RolloutTarget {
 
 export function parseTarget(input: unknown): RolloutTarget {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new TiotaError('validation_failed', 'target must be an object: {devices?, tags?, app?, versionBelow?}');
+    throw new TiotaError(
+      'validation_failed',
+      'target must be an object: {devices?, tags?, app?, versionBelow?}',
+    );
   }
   const t = input as Record<string, unknown>;
   const list = (key: string): string[] | undefined => {
@@ -28,7 +31,8 @@ export function parseTarget(input: unknown): RolloutTarget {
   };
   const text = (key: string): string | undefined => {
     if (t[key] === undefined) return undefined;
-    if (typeof t[key] !== 'string') throw new TiotaError('validation_failed', `target.${key} must be a string`);
+    if (typeof t[key] !== 'string')
+      throw new TiotaError('validation_failed', `target.${key} must be a string`);
     return t[key] as string;
   };
   for (const key of Object.keys(t)) {
@@ -36,7 +40,12 @@ export function parseTarget(input: unknown): RolloutTarget {
       throw new TiotaError('validation_failed', `unknown target field "${key}"`);
     }
   }
-  const target = { devices: list('devices'), tags: list('tags'), app: text('app'), versionBelow: text('versionBelow') };
+  const target = {
+    devices: list('devices'),
+    tags: list('tags'),
+    app: text('app'),
+    versionBelow: text('versionBelow'),
+  };
   if (!target.devices && !target.tags && !target.app) {
     throw new TiotaError('validation_failed', 'target needs devices, tags or app');
   }
@@ -66,7 +75,11 @@ export async function resolveTarget(
   if (target.devices) {
     const unknown = new Set(target.devices);
     const rows = target.devices.length
-      ? await db.selectFrom('devices').select('device_id').where('device_id', 'in', target.devices).execute()
+      ? await db
+          .selectFrom('devices')
+          .select('device_id')
+          .where('device_id', 'in', target.devices)
+          .execute()
       : [];
     for (const r of rows) unknown.delete(r.device_id);
     if (unknown.size > 0) {

@@ -53,7 +53,10 @@ export async function rolloutView(
     .groupBy(['batch', 'state'])
     .execute();
   const plan = row.plan ? (JSON.parse(row.plan) as RolloutPlan) : null;
-  const counts = Object.fromEntries(ACTION_STATES.map((s) => [s, 0])) as Record<ActionState, number>;
+  const counts = Object.fromEntries(ACTION_STATES.map((s) => [s, 0])) as Record<
+    ActionState,
+    number
+  >;
   const batches = new Map<number, BatchView>();
   const batchOf = (batch: number) => {
     let b = batches.get(batch);
@@ -86,7 +89,8 @@ export async function rolloutView(
     createdBy: row.created_by,
     createdAt: Number(row.created_at),
     finishedAt: row.finished_at === null ? null : Number(row.finished_at),
-    soakUntil: row.status === 'running' && row.next_step_at !== null ? Number(row.next_step_at) : null,
+    soakUntil:
+      row.status === 'running' && row.next_step_at !== null ? Number(row.next_step_at) : null,
     counts,
     batches: [...batches.values()].sort((a, b) => a.batch - b.batch),
     plan,

@@ -37,14 +37,34 @@ export class EngineBench {
     const row = await db
       .insertInto('packages')
       .values({
-        app_name: 'demo', version: '2.0.0', file_name: 'demo.bin', size: PACKAGE_SIZE, sha256: 'ab'.repeat(32),
-        kind: 'file', tapk_name: null, tapk_description: null, tapk_build_time: null, tapk_crc: null,
-        signature: 'sig', signing_key_id: 'k1', created_at: Date.now(), created_by: 'test',
+        app_name: 'demo',
+        version: '2.0.0',
+        file_name: 'demo.bin',
+        size: PACKAGE_SIZE,
+        sha256: 'ab'.repeat(32),
+        kind: 'file',
+        tapk_name: null,
+        tapk_description: null,
+        tapk_build_time: null,
+        tapk_crc: null,
+        signature: 'sig',
+        signing_key_id: 'k1',
+        created_at: Date.now(),
+        created_by: 'test',
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    const pkg = { id: Number(row.id), app: 'demo', version: '2.0.0', size: PACKAGE_SIZE, sha256: 'ab'.repeat(32), signature: 'sig' };
-    const packages = { get: async () => pkg as unknown as PackageView } as unknown as PackageService;
+    const pkg = {
+      id: Number(row.id),
+      app: 'demo',
+      version: '2.0.0',
+      size: PACKAGE_SIZE,
+      sha256: 'ab'.repeat(32),
+      signature: 'sig',
+    };
+    const packages = {
+      get: async () => pkg as unknown as PackageView,
+    } as unknown as PackageService;
     const published: Published[] = [];
     const bus: MessageBus = {
       publish: async (topic, payload) => {
@@ -60,10 +80,12 @@ export class EngineBench {
     return new EngineBench(published, limits, database, rollouts, issuer, packages, pkg.id);
   }
 
-  /** A new engine (a replica) on the same database and bus. */
-  engine(): RolloutEngine {
-    return new RolloutEngine(this.database.db, this.packages, null as never, this.issuer, createLogger('silent'), {
+  /** A new engine (a replica) on the same database and bus, on its own clock if given. */
+  engine(nowMs?: () => number): RolloutEngine {
+    const log = createLogger('silent');
+    return new RolloutEngine(this.database.db, this.packages, null as never, this.issuer, log, {
       limits: this.limits,
+      nowMs,
     });
   }
 
@@ -71,22 +93,41 @@ export class EngineBench {
     const ids = Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}`);
     await this.database.db
       .insertInto('devices')
-      .values(ids.map((device_id) => ({
-        device_id, secret_hash: 'x', tags: '[]', profile: 'tijos', app_name: 'demo', app_version: '1.0.0',
-        app_id: 1, online: online ? 1 : 0, last_seen_at: null, created_at: Date.now(), revoked_at: null,
-      })) as never)
+      .values(
+        ids.map((device_id) => ({
+          device_id,
+          secret_hash: 'x',
+          tags: '[]',
+          profile: 'tijos',
+          app_name: 'demo',
+          app_version: '1.0.0',
+          app_id: 1,
+          online: online ? 1 : 0,
+          last_seen_at: null,
+          created_at: Date.now(),
+          revoked_at: null,
+        })) as never,
+      )
       .execute();
     return ids;
   }
 
   async rollout(devices: string[], settings: Record<string, unknown>): Promise<number> {
-    const view = await this.rollouts.create({ packageId: this.packageId, target: { devices }, settings }, SYSTEM_ACTOR);
+    const view = await this.rollouts.create(
+      { packageId: this.packageId, target: { devices }, settings },
+      SYSTEM_ACTOR,
+    );
     return view.id;
   }
 
   /** Moves actions of a rollout to `state` in the database, as reports would. */
   async setState(rolloutId: number, ids: number[], state: string): Promise<void> {
-    await this.database.db.updateTable('actions').set({ state }).where('rollout_id', '=', rolloutId).where('id', 'in', ids).execute();
+    await this.database.db
+      .updateTable('actions')
+      .set({ state })
+      .where('rollout_id', '=', rolloutId)
+      .where('id', 'in', ids)
+      .execute();
   }
 
   async actions(rolloutId: number) {

@@ -27,11 +27,17 @@ export class RolloutLab {
     const lab = new RolloutLab(await startTestServer({ database }));
     const fixture = await readFile(FIXTURE_TAPK);
     for (const version of ['2.0.0', '3.0.0']) {
-      const res = await fetch(`${lab.server.httpUrl}/api/v1/packages?version=${version}&fileName=ota.tapk`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${lab.server.token}`, 'content-type': 'application/octet-stream' },
-        body: fixture,
-      });
+      const res = await fetch(
+        `${lab.server.httpUrl}/api/v1/packages?version=${version}&fileName=ota.tapk`,
+        {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${lab.server.token}`,
+            'content-type': 'application/octet-stream',
+          },
+          body: fixture,
+        },
+      );
       expect(res.status).toBe(201);
       lab.packages.set(version, ((await res.json()) as { id: number }).id);
     }
@@ -52,20 +58,35 @@ export class RolloutLab {
 
   /** Connects a device that says hello running `version`, and waits until the server knows. */
   async connect(id: string, version = '1.0.0'): Promise<TestDevice> {
-    const device = await TestDevice.connect(this.creds.get(id)!, { app: APP, version, appId: 1, profile: 'tijos' });
-    await eventually(async () => {
-      const view = (await this.server.api('GET', `/devices/${id}`)).body;
-      return view.online && view.version === version;
-    }, 5000, `${id} online`);
+    const device = await TestDevice.connect(this.creds.get(id)!, {
+      app: APP,
+      version,
+      appId: 1,
+      profile: 'tijos',
+    });
+    await eventually(
+      async () => {
+        const view = (await this.server.api('GET', `/devices/${id}`)).body;
+        return view.online && view.version === version;
+      },
+      5000,
+      `${id} online`,
+    );
     return device;
   }
 
   async connectAll(ids: string[], version = '1.0.0'): Promise<Map<string, TestDevice>> {
-    return new Map(await Promise.all(ids.map(async (id) => [id, await this.connect(id, version)] as const)));
+    return new Map(
+      await Promise.all(ids.map(async (id) => [id, await this.connect(id, version)] as const)),
+    );
   }
 
   /** Creates a rollout of `version` to `devices`; returns its id. */
-  async rollout(version: string, devices: string[], settings: Record<string, unknown>): Promise<number> {
+  async rollout(
+    version: string,
+    devices: string[],
+    settings: Record<string, unknown>,
+  ): Promise<number> {
     const res = await this.server.api('POST', '/rollouts', {
       packageId: this.packages.get(version),
       target: { devices },
@@ -79,11 +100,20 @@ export class RolloutLab {
     return (await this.server.api('GET', `/rollouts/${id}`)).body;
   }
 
-  async until(id: number, check: (view: any) => boolean, what: string, timeoutMs = 10_000): Promise<any> {
-    return eventually(async () => {
-      const view = await this.view(id);
-      return check(view) ? view : null;
-    }, timeoutMs, what);
+  async until(
+    id: number,
+    check: (view: any) => boolean,
+    what: string,
+    timeoutMs = 10_000,
+  ): Promise<any> {
+    return eventually(
+      async () => {
+        const view = await this.view(id);
+        return check(view) ? view : null;
+      },
+      timeoutMs,
+      what,
+    );
   }
 
   /**
@@ -91,11 +121,19 @@ export class RolloutLab {
    * sees the whole body go out), installs, and the device restarts. It comes back running
    * `comesBackOn` — the new version, or the old one when the new app failed.
    */
-  async install(device: TestDevice, command: InstallCommand, comesBackOn: string): Promise<TestDevice> {
+  async install(
+    device: TestDevice,
+    command: InstallCommand,
+    comesBackOn: string,
+  ): Promise<TestDevice> {
     const res = await fetch(command.url);
     expect(res.status).toBe(200);
     await res.arrayBuffer();
-    await eventually(async () => (await this.action(command.id)).state === 'downloaded', 5000, `${device.id} downloaded`);
+    await eventually(
+      async () => (await this.action(command.id)).state === 'downloaded',
+      5000,
+      `${device.id} downloaded`,
+    );
     return this.restart(device, comesBackOn);
   }
 

@@ -63,11 +63,15 @@ export function rolloutsRoutes(app: FastifyInstance, ctx: ServerContext): void {
         },
       },
     },
-    async (request) => ({ rollouts: await ctx.rollouts.list(request.query as { status?: string }) }),
+    async (request) => ({
+      rollouts: await ctx.rollouts.list(request.query as { status?: string }),
+    }),
   );
 
-  app.get('/api/v1/rollouts/:id', { schema: { params: idParams, tags: ['rollouts'] } }, async (request) =>
-    ctx.rollouts.get((request.params as { id: number }).id),
+  app.get(
+    '/api/v1/rollouts/:id',
+    { schema: { params: idParams, tags: ['rollouts'] } },
+    async (request) => ctx.rollouts.get((request.params as { id: number }).id),
   );
 
   app.get(
