@@ -19,8 +19,13 @@ const PER_WORKER = 9_000;
 const HOLD_MS = 15_000;
 
 function openFileLimit(): { soft: number; hard: number } {
-  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
-  const [soft, hard] = (line ?? '').split(/\s{2,}/).slice(1, 3).map(Number);
+  const line = readFileSync('/proc/self/limits', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('Max open files'));
+  const [soft, hard] = (line ?? '')
+    .split(/\s{2,}/)
+    .slice(1, 3)
+    .map(Number);
   return { soft, hard };
 }
 
@@ -31,8 +36,13 @@ async function main(): Promise<void> {
   const database = (process.env.BENCH_DATABASES ?? 'sqlite').split(',')[0] as DatabaseKind;
   const workers = Math.ceil(devices / PER_WORKER);
   // Each source address has its own ephemeral port range toward one server port.
-  const localAddresses = Array.from({ length: Math.ceil(devices / 25_000) }, (_, i) => `127.0.0.${i + 1}`);
-  console.log(`connections: ${fmt(devices)} devices in ${workers} processes (open-file limit ${limit.soft}/${limit.hard})`);
+  const localAddresses = Array.from(
+    { length: Math.ceil(devices / 25_000) },
+    (_, i) => `127.0.0.${i + 1}`,
+  );
+  console.log(
+    `connections: ${fmt(devices)} devices in ${workers} processes (open-file limit ${limit.soft}/${limit.hard})`,
+  );
 
   const scenario = await startScenario({
     database,
@@ -74,7 +84,19 @@ async function main(): Promise<void> {
         `of the idle server, ${mib(scenario.idleRss)}) / devices held; the 100,000 column ` +
         'extrapolates it linearly.',
       '',
-      table(['devices tried', 'held', 'connect time', 'RSS', 'peak RSS', 'RSS per device', 'RSS at 100,000', 'target (100,000, < 1.5 GiB)'], rows),
+      table(
+        [
+          'devices tried',
+          'held',
+          'connect time',
+          'RSS',
+          'peak RSS',
+          'RSS per device',
+          'RSS at 100,000',
+          'target (100,000, < 1.5 GiB)',
+        ],
+        rows,
+      ),
     ].join('\n');
     console.log(`\n${out}\n`);
     writeSection('Connections', 'connections', out);

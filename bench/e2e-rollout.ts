@@ -33,7 +33,13 @@ interface Result {
 }
 
 async function runOnce(database: DatabaseKind): Promise<Result> {
-  const scenario = await startScenario({ database, devices: DEVICES, behaviour: 'tijos', workers: 2, env: SERVER_ENV });
+  const scenario = await startScenario({
+    database,
+    devices: DEVICES,
+    behaviour: 'tijos',
+    workers: 2,
+    env: SERVER_ENV,
+  });
   const { server, fleet } = scenario;
   try {
     const pkg = await uploadFixture(server, '2.0.0');
@@ -41,7 +47,11 @@ async function runOnce(database: DatabaseKind): Promise<Result> {
     const settings = await oneBatchSettings(server, pkg.id, target);
     const cpu0 = server.cpuSeconds();
     const t0 = Date.now();
-    const rollout = await server.api<{ id: number }>('POST', '/rollouts', { packageId: pkg.id, target, settings });
+    const rollout = await server.api<{ id: number }>('POST', '/rollouts', {
+      packageId: pkg.id,
+      target,
+      settings,
+    });
     const { view, timedOut } = await watchRollout(
       server,
       rollout.id,
@@ -75,7 +85,9 @@ async function main(): Promise<void> {
     for (let i = 0; i < RUNS; i++) {
       console.log(`- ${database}, run ${i + 1}`);
       const r = await runOnce(database);
-      console.log(`  ${r.succeeded} confirmed in ${r.seconds.toFixed(1)} s, CPU ${r.cpu.toFixed(1)} s, peak ${mib(r.peak)}`);
+      console.log(
+        `  ${r.succeeded} confirmed in ${r.seconds.toFixed(1)} s, CPU ${r.cpu.toFixed(1)} s, peak ${mib(r.peak)}`,
+      );
       results.push(r);
     }
     const mid = results.slice().sort((a, b) => a.seconds - b.seconds)[results.length >> 1];
@@ -101,7 +113,19 @@ async function main(): Promise<void> {
       `Download caps and bandwidth raised for loopback (TIOTA_MAX_DOWNLOADS=${DEVICES}). ` +
       `Median of ${RUNS} run(s).`,
     '',
-    table(['database', 'confirmed', 'wall time', 'runs (s)', 'server CPU', 'peak RSS', 'other states', 'target (≤ 20 s, < 400 MiB)'], rows),
+    table(
+      [
+        'database',
+        'confirmed',
+        'wall time',
+        'runs (s)',
+        'server CPU',
+        'peak RSS',
+        'other states',
+        'target (≤ 20 s, < 400 MiB)',
+      ],
+      rows,
+    ),
   ].join('\n');
   console.log(`\n${out}\n`);
   writeSection('End-to-end rollout', 'rollout', out);

@@ -65,7 +65,17 @@ async function main(): Promise<void> {
       `until the last device received its command; median of ${RUNS} runs (all runs listed). ` +
       `Server CPU = user+system seconds of the server process over the same interval.`,
     '',
-    table(['case', 'median', 'runs (ms)', 'server CPU', 'vs baseline', 'target (≤ 1 s, ≤ 1.2× baseline)'], rows),
+    table(
+      [
+        'case',
+        'median',
+        'runs (ms)',
+        'server CPU',
+        'vs baseline',
+        'target (≤ 1 s, ≤ 1.2× baseline)',
+      ],
+      rows,
+    ),
   ].join('\n');
   console.log(`\n${out}\n`);
   writeSection('Fan-out', 'fanout', out);
@@ -86,7 +96,11 @@ async function tiotaCase(kind: 'embedded' | 'mosquitto', broker?: Mosquitto): Pr
       const received = fleet.allReceived(TIMEOUT_MS);
       const cpu0 = server.cpuSeconds();
       const t0 = Date.now();
-      const rollout = await server.api<{ id: number }>('POST', '/rollouts', { packageId: pkg.id, target, settings });
+      const rollout = await server.api<{ id: number }>('POST', '/rollouts', {
+        packageId: pkg.id,
+        target,
+        settings,
+      });
       const last = await received;
       runs.push({ ms: last - t0, cpu: server.cpuSeconds() - cpu0 });
       console.log(`  run ${i + 1}: ${last - t0} ms`);
@@ -104,7 +118,11 @@ async function tiotaCase(kind: 'embedded' | 'mosquitto', broker?: Mosquitto): Pr
 async function baselineCase(broker: Mosquitto): Promise<Run[]> {
   console.log('- baseline: publishing straight to Mosquitto');
   const fleet = await connectFleet(broker.url);
-  const publisher = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clean: true, clientId: 'bench-baseline' });
+  const publisher = await mqtt.connectAsync(broker.url, {
+    protocolVersion: 5,
+    clean: true,
+    clientId: 'bench-baseline',
+  });
   try {
     // A payload of the size the server sends: an install command with a 51-character token.
     const payload = (i: number) =>
@@ -125,7 +143,9 @@ async function baselineCase(broker: Mosquitto): Promise<Run[]> {
       await fleet.reset();
       const received = fleet.allReceived(TIMEOUT_MS);
       const t0 = Date.now();
-      await Promise.all(ids.map((id, n) => publisher.publishAsync(`tiota/v1/d/${id}/cmd`, payload(n), { qos: 1 })));
+      await Promise.all(
+        ids.map((id, n) => publisher.publishAsync(`tiota/v1/d/${id}/cmd`, payload(n), { qos: 1 })),
+      );
       const last = await received;
       runs.push({ ms: last - t0, cpu: -1 });
       console.log(`  run ${i + 1}: ${last - t0} ms`);
@@ -141,7 +161,10 @@ async function startServer(broker?: Mosquitto): Promise<ServerProcess> {
   const { mkdtemp } = await import('node:fs/promises');
   const os = await import('node:os');
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tiota-bench-'));
-  await seedDevices(`sqlite:${path.join(dataDir, 'tiota.db')}`, ids, { app: FIXTURE_APP, version: '1.0.0' });
+  await seedDevices(`sqlite:${path.join(dataDir, 'tiota.db')}`, ids, {
+    app: FIXTURE_APP,
+    version: '1.0.0',
+  });
   const profile = process.env.BENCH_CPU_PROFILE;
   return startServerProcess({
     dataDir,

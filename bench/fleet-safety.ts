@@ -39,7 +39,13 @@ async function main(): Promise<void> {
     });
     const stopped = (v: RolloutCounts) => v.status !== 'running';
     const settled = (v: RolloutCounts) => STARTED.every((s) => (v.counts[s] ?? 0) === 0);
-    const first = await watchRollout(server, rollout.id, (v) => stopped(v) && settled(v), TIMEOUT_MS, 500);
+    const first = await watchRollout(
+      server,
+      rollout.id,
+      (v) => stopped(v) && settled(v),
+      TIMEOUT_MS,
+      500,
+    );
     const seconds = (Date.now() - t0) / 1000;
     // Devices still rebooting when the rollout stopped: give their hellos a moment.
     await new Promise((r) => setTimeout(r, 3000));
@@ -54,12 +60,16 @@ async function main(): Promise<void> {
     const rows = [
       [
         `${fmt(DEVICES)}`,
-        first.timedOut ? `no (still ${view.status} after ${TIMEOUT_MS / 1000} s)` : `${view.status} after ${seconds.toFixed(1)} s${view.pauseReason ? ` (${view.pauseReason})` : ''}`,
+        first.timedOut
+          ? `no (still ${view.status} after ${TIMEOUT_MS / 1000} s)`
+          : `${view.status} after ${seconds.toFixed(1)} s${view.pauseReason ? ` (${view.pauseReason})` : ''}`,
         `${fmt(stats.received)}`,
         `${fmt(got)} (${share.toFixed(2)} %)`,
         `${fmt(back)} / ${fmt(got)}`,
         `${fmt(rolledBack)}`,
-        ok ? 'met (≤ 1.5 %, 100 % back and reported)' : `**missed** (≤ 1.5 %: ${share.toFixed(2)} %; back ${back}/${got}; reported ${rolledBack}/${got})`,
+        ok
+          ? 'met (≤ 1.5 %, 100 % back and reported)'
+          : `**missed** (≤ 1.5 %: ${share.toFixed(2)} %; back ${back}/${got}; reported ${rolledBack}/${got})`,
       ],
     ];
     const counts = Object.entries(view.counts)
@@ -76,7 +86,18 @@ async function main(): Promise<void> {
         '"back" = reconnected on the old version; "reported" = the server counts the action ' +
         '`rolled_back`.',
       '',
-      table(['devices', 'rollout stopped itself', 'commands received', 'received the package', 'back on old version', 'reported rolled back', 'target'], rows),
+      table(
+        [
+          'devices',
+          'rollout stopped itself',
+          'commands received',
+          'received the package',
+          'back on old version',
+          'reported rolled back',
+          'target',
+        ],
+        rows,
+      ),
       '',
       `Final counts: ${counts}.`,
     ].join('\n');

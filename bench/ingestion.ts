@@ -57,7 +57,9 @@ async function measure(database: DatabaseKind): Promise<{ runs: Run[]; peak: num
       const seconds = (end.at - t0) / 1000;
       const handled = end.count - before;
       runs.push({ perSecond: handled / seconds, cpu: server.cpuSeconds() - cpu0, seconds });
-      console.log(`  run ${i + 1}: ${fmt(handled)} of ${fmt(total)} reports in ${seconds.toFixed(2)} s = ${fmt(handled / seconds)}/s`);
+      console.log(
+        `  run ${i + 1}: ${fmt(handled)} of ${fmt(total)} reports in ${seconds.toFixed(2)} s = ${fmt(handled / seconds)}/s`,
+      );
       // A slow server still has a backlog: let it finish before the next run starts.
       await handledBy(server, before + total, 600_000);
       const sent = await acked;
@@ -103,12 +105,15 @@ async function main(): Promise<void> {
     machineFacts(),
     '',
     `${fmt(DEVICES)} devices, each with a sent command of a running rollout, publish ${REPORTS} ` +
-      'status reports each (QoS 1, the next after the broker\'s PUBACK): `accepted`, ' +
+      "status reports each (QoS 1, the next after the broker's PUBACK): `accepted`, " +
       '`downloading` with growing `bytes`, `downloaded`, `installing`. Rate = reports / time ' +
       'from the first publish until the server counted the last one handled; embedded broker; ' +
       `median of ${RUNS} runs on one server. CPU per report = server CPU time / reports.`,
     '',
-    table(['database', 'reports handled', 'runs (/s)', 'server CPU per report', 'peak RSS', 'target'], rows),
+    table(
+      ['database', 'reports handled', 'runs (/s)', 'server CPU per report', 'peak RSS', 'target'],
+      rows,
+    ),
   ].join('\n');
   console.log(`\n${out}\n`);
   writeSection('Ingestion', 'ingestion', out);

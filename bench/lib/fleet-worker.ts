@@ -20,14 +20,20 @@ let pingTimer: NodeJS.Timeout | null = null;
 const send = (message: FromWorker) => process.send!(message);
 
 process.on('message', (message: ToWorker) => {
-  if (message.type === 'start') void start(message.setup, message.ids, message.localAddresses, message.concurrency);
+  if (message.type === 'start')
+    void start(message.setup, message.ids, message.localAddresses, message.concurrency);
   else if (message.type === 'stats') send({ type: 'stats', stats: stats() });
   else if (message.type === 'ingest') void ingest(message.reports);
   else if (message.type === 'reset') reset();
   else if (message.type === 'stop') stop();
 });
 
-async function start(setup: Omit<DeviceSetup, 'localAddress'>, ids: string[], addresses: string[], concurrency: number) {
+async function start(
+  setup: Omit<DeviceSetup, 'localAddress'>,
+  ids: string[],
+  addresses: string[],
+  concurrency: number,
+) {
   const events = {
     command: (device: SimDevice, at: number) => {
       if (device.commands !== 1) return;
@@ -46,7 +52,10 @@ async function start(setup: Omit<DeviceSetup, 'localAddress'>, ids: string[], ad
       if (version !== setup.version) restartedOnNew++;
     },
   };
-  devices = ids.map((id, i) => new SimDevice(id, { ...setup, localAddress: addresses[i % addresses.length] }, events));
+  devices = ids.map(
+    (id, i) =>
+      new SimDevice(id, { ...setup, localAddress: addresses[i % addresses.length] }, events),
+  );
 
   const started = Date.now();
   let failed = 0;
@@ -74,7 +83,8 @@ function startPinging(keepaliveSeconds: number): void {
   const perTick = Math.ceil(devices.length / Math.max(1, Math.floor(keepaliveSeconds / 2)));
   let at = 0;
   pingTimer = setInterval(() => {
-    for (let i = 0; i < perTick && devices.length > 0; i++) devices[at++ % devices.length].conn.ping();
+    for (let i = 0; i < perTick && devices.length > 0; i++)
+      devices[at++ % devices.length].conn.ping();
   }, 1000);
 }
 
@@ -91,8 +101,18 @@ async function ingest(reports: number): Promise<void> {
       if (!device.lastCmd) return;
       const topic = `tiota/v1/d/${device.id}/status`;
       for (let i = 0; i < reports; i++) {
-        const state = i === 0 ? 'accepted' : i === reports - 1 ? 'installing' : i === reports - 2 ? 'downloaded' : 'downloading';
-        const body = state === 'downloading' ? { cmd: device.lastCmd, state, bytes: i * 1024 } : { cmd: device.lastCmd, state };
+        const state =
+          i === 0
+            ? 'accepted'
+            : i === reports - 1
+              ? 'installing'
+              : i === reports - 2
+                ? 'downloaded'
+                : 'downloading';
+        const body =
+          state === 'downloading'
+            ? { cmd: device.lastCmd, state, bytes: i * 1024 }
+            : { cmd: device.lastCmd, state };
         try {
           await device.conn.publish(topic, JSON.stringify(body));
           acked++;

@@ -28,7 +28,9 @@ export class Fleet {
   static async start(options: FleetOptions): Promise<Fleet> {
     const file = await bundle('bench/lib/fleet-worker.ts');
     const n = Math.min(options.workers, options.ids.length);
-    const workers = Array.from({ length: n }, () => fork(file, [], { execArgv: [], stdio: 'inherit' }));
+    const workers = Array.from({ length: n }, () =>
+      fork(file, [], { execArgv: [], stdio: 'inherit' }),
+    );
     const per = Math.ceil(options.ids.length / n);
     const started = Date.now();
     const replies = await Promise.all(

@@ -174,7 +174,18 @@ function encodeConnect(o: LeanConnectOptions): Buffer {
   if (o.will) flags |= 0x04 | (1 << 3); // will, QoS 1, not retained
   if (o.username !== undefined) flags |= 0x80;
   if (o.password !== undefined) flags |= 0x40;
-  const header = Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, flags, o.keepaliveSeconds >> 8, o.keepaliveSeconds & 0xff]);
+  const header = Buffer.from([
+    0,
+    4,
+    0x4d,
+    0x51,
+    0x54,
+    0x54,
+    4,
+    flags,
+    o.keepaliveSeconds >> 8,
+    o.keepaliveSeconds & 0xff,
+  ]);
   parts.push(header);
   str(o.clientId);
   if (o.will) {
@@ -209,4 +220,3 @@ function packet(header: number, body: Buffer): Buffer {
   } while (n > 0);
   return Buffer.concat([Buffer.from([header, ...length]), body]);
 }
-

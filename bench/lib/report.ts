@@ -10,7 +10,9 @@ import { REPO } from './bundle.js';
 export const BENCHMARKS_DOC = process.env.TIOTA_BENCH_DOC ?? path.join(REPO, 'docs/benchmarks.md');
 
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  const align = headers.map((_, i) => (rows.every((r) => /^[\d,.\s×%<>≤~-]+(s|ms|MB|MiB|GiB)?$/.test(r[i] ?? '')) ? '---:' : '---'));
+  const align = headers.map((_, i) =>
+    rows.every((r) => /^[\d,.\s×%<>≤~-]+(s|ms|MB|MiB|GiB)?$/.test(r[i] ?? '')) ? '---:' : '---',
+  );
   return [
     `| ${headers.join(' | ')} |`,
     `|${align.join('|')}|`,

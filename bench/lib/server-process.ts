@@ -58,12 +58,16 @@ export async function startServerProcess(options: ServerOptions = {}): Promise<S
       ...options.env,
     },
   });
-  const ready = await new Promise<{ httpUrl: string; mqttUrl: string; token: string }>((resolve, reject) => {
-    child.once('message', (m) => resolve(m as { httpUrl: string; mqttUrl: string; token: string }));
-    child.once('exit', (code) =>
-      reject(new Error(`server exited (${code}) before it was ready; see ${dataDir}/server.log`)),
-    );
-  });
+  const ready = await new Promise<{ httpUrl: string; mqttUrl: string; token: string }>(
+    (resolve, reject) => {
+      child.once('message', (m) =>
+        resolve(m as { httpUrl: string; mqttUrl: string; token: string }),
+      );
+      child.once('exit', (code) =>
+        reject(new Error(`server exited (${code}) before it was ready; see ${dataDir}/server.log`)),
+      );
+    },
+  );
   const pid = child.pid!;
 
   return {
@@ -80,7 +84,8 @@ export async function startServerProcess(options: ServerOptions = {}): Promise<S
     },
     memory: () => {
       const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      const kib = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0) * 1024;
+      const kib = (key: string) =>
+        Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0) * 1024;
       return { rss: kib('VmRSS'), peak: kib('VmHWM') };
     },
     stop: async () => {
@@ -114,7 +119,9 @@ export async function callApi<T = any>(
     method,
     headers: {
       authorization: `Bearer ${token}`,
-      ...(body !== undefined && { 'content-type': isBytes ? 'application/octet-stream' : 'application/json' }),
+      ...(body !== undefined && {
+        'content-type': isBytes ? 'application/octet-stream' : 'application/json',
+      }),
     },
     body: body === undefined ? undefined : isBytes ? body : JSON.stringify(body),
   });

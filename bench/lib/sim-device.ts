@@ -75,12 +75,22 @@ export class SimDevice {
   }
 
   #hello(): string {
-    return JSON.stringify({ app: this.setup.app, version: this.running, appId: 1, profile: 'tijos' });
+    return JSON.stringify({
+      app: this.setup.app,
+      version: this.running,
+      appId: 1,
+      profile: 'tijos',
+    });
   }
 
   #onCommand(payload: Buffer): void {
     const at = Date.now();
-    const command = JSON.parse(payload.toString()) as { op: string; id: string; url?: string; version?: string };
+    const command = JSON.parse(payload.toString()) as {
+      op: string;
+      id: string;
+      url?: string;
+      version?: string;
+    };
     if (command.op !== 'install') return;
     this.commands++;
     if (this.firstCommandAt === 0) this.firstCommandAt = at;
@@ -95,7 +105,9 @@ export class SimDevice {
 
   async #upgrade(cmd: string, url: string, version: string): Promise<void> {
     // The user app reports "starting OTA", then hands over to the OTA app.
-    await this.conn.publish(`tiota/v1/d/${this.id}/status`, JSON.stringify({ cmd, state: 'downloading' })).catch(() => undefined);
+    await this.conn
+      .publish(`tiota/v1/d/${this.id}/status`, JSON.stringify({ cmd, state: 'downloading' }))
+      .catch(() => undefined);
     const started = Date.now();
     const ok = await download(url);
     this.events.downloaded(this, ok, Date.now() - started);

@@ -7,9 +7,16 @@ import type { ServerProcess } from './server-process.js';
 export const FIXTURE = path.resolve(REPO, '../shared/fixtures/tapk/tijos-http-ota.tapk');
 export const FIXTURE_APP = 'tijos-http-ota';
 
-export async function uploadFixture(server: ServerProcess, version: string): Promise<{ id: number }> {
+export async function uploadFixture(
+  server: ServerProcess,
+  version: string,
+): Promise<{ id: number }> {
   const bytes = await readFile(FIXTURE);
-  return server.api('POST', `/packages?version=${version}&fileName=tijos-http-ota.tapk`, new Uint8Array(bytes));
+  return server.api(
+    'POST',
+    `/packages?version=${version}&fileName=tijos-http-ota.tapk`,
+    new Uint8Array(bytes),
+  );
 }
 
 /**
@@ -24,7 +31,12 @@ const ONE_BATCH_CANDIDATES = [
 export async function oneBatchSettings(server: ServerProcess, packageId: number, target: unknown) {
   for (const settings of ONE_BATCH_CANDIDATES) {
     const plan = await server
-      .api<{ batches: unknown[] }>('POST', '/rollouts', { packageId, target, settings, dryRun: true })
+      .api<{ batches: unknown[] }>('POST', '/rollouts', {
+        packageId,
+        target,
+        settings,
+        dryRun: true,
+      })
       .catch(() => null);
     if (plan && plan.batches.length === 1) return settings;
   }
@@ -58,7 +70,9 @@ export async function watchRollout(
 
 /** Reads one Prometheus counter (summed over labels matching `labels`) from /metrics. */
 export async function metric(server: ServerProcess, name: string, labels = ''): Promise<number> {
-  const response = await fetch(`${server.httpUrl}/metrics`, { headers: { authorization: `Bearer ${server.token}` } });
+  const response = await fetch(`${server.httpUrl}/metrics`, {
+    headers: { authorization: `Bearer ${server.token}` },
+  });
   const text = await response.text();
   let sum = 0;
   for (const line of text.split('\n')) {

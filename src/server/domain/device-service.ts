@@ -4,6 +4,7 @@ import type { HelloMessage } from '../../shared/protocol/messages.js';
 import { TiotaError } from '../errors.js';
 import type { Database, DevicesTable } from '../store/schema.js';
 import type { Actor, AuditLog } from './audit-log.js';
+import { DeviceActivityWriter } from './device-activity-writer.js';
 import { deviceSecretMatches, hashDeviceSecret, newDeviceSecret } from './device-credentials.js';
 
 export interface DeviceView {
@@ -63,12 +64,15 @@ export class DeviceService {
   readonly #secretCache = new Map<string, { hash: string; rowId: number; revoked: boolean }>();
   /** Revoked devices' row ids, kept in memory: every download checks it. */
   readonly #revoked = new Set<number>();
+  readonly #activity: DeviceActivityWriter;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly audit: AuditLog,
     private readonly endpoints: () => DeviceEndpoints,
-  ) {}
+  ) {
+    this.#activity = new DeviceActivityWriter(db);
+  }
 
   /**
    * `admit` runs first inside the registration's transaction and may throw to refuse it
@@ -219,21 +223,27 @@ export class DeviceService {
     return this.db.selectFrom('devices').selectAll().where('device_id', '=', deviceId).executeTakeFirst();
   }
 
-  /** A hello: the device is online and runs this app. */
+  /**
+   * The device's row id when its credentials were checked here (every MQTT connection is),
+   * else from the database: the gateway asks this for every message.
+   */
+  async rowIdOf(deviceId: string): Promise<number | null> {
+    const cached = this.#secretCache.get(deviceId);
+    if (cached && !cached.revoked) return cached.rowId;
+    const row = await this.db.selectFrom('devices').select('id').where('device_id', '=', deviceId).executeTakeFirst();
+    return row ? Number(row.id) : null;
+  }
+
+  /** A hello: the device is online and runs this app (group-committed with other devices'). */
   async recordHello(deviceRowId: number, hello: HelloMessage, at: number): Promise<void> {
-    await this.db
-      .updateTable('devices')
-      .set({
-        app_name: hello.app,
-        app_version: hello.version,
-        app_id: hello.appId ?? null,
-        profile: hello.profile ?? null,
-        online: 1,
-        last_seen_at: at,
-      })
-      .where('id', '=', deviceRowId)
-      .execute();
-    await this.recordEvent(deviceRowId, null, 'hello', { ...hello }, at);
+    const fields = {
+      app_name: hello.app,
+      app_version: hello.version,
+      app_id: hello.appId ?? null,
+      profile: hello.profile ?? null,
+    };
+    const event = { device_row_id: deviceRowId, action_id: null, kind: 'hello', detail: JSON.stringify(hello), at };
+    await this.#activity.hello(deviceRowId, fields, event);
   }
 
   /** Records a change of presence; the same news twice (last will and disconnect) is one event. */
@@ -256,10 +266,12 @@ export class DeviceService {
     detail: Record<string, unknown>,
     at: number = Date.now(),
   ): Promise<void> {
-    await this.db
-      .insertInto('device_events')
-      .values({ device_row_id: deviceRowId, action_id: actionId, kind, detail: JSON.stringify(detail), at })
-      .execute();
+    await this.#activity.event({ device_row_id: deviceRowId, action_id: actionId, kind, detail: JSON.stringify(detail), at });
+  }
+
+  /** Resolves when every hello and event recorded so far is in the database. */
+  flush(): Promise<void> {
+    return this.#activity.flush();
   }
 
   async #row(deviceId: string): Promise<Selectable<DevicesTable>> {

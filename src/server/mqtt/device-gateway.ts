@@ -55,6 +55,7 @@ export class DeviceGateway {
   /** Resolves when every message received so far has been handled (tests, shutdown). */
   async drain(): Promise<void> {
     while (this.#chains.size > 0) await Promise.all([...this.#chains.values()]);
+    await this.devices.flush();
   }
 
   #enqueue(message: DeviceMessage): void {
@@ -100,9 +101,8 @@ export class DeviceGateway {
   async #rowId(deviceId: string): Promise<number | null> {
     const cached = this.#rowIds.get(deviceId);
     if (cached !== undefined) return cached;
-    const row = await this.devices.rowByDeviceId(deviceId);
-    if (!row) return null;
-    this.#rowIds.set(deviceId, Number(row.id));
-    return Number(row.id);
+    const rowId = await this.devices.rowIdOf(deviceId);
+    if (rowId !== null) this.#rowIds.set(deviceId, rowId);
+    return rowId;
   }
 }

@@ -1,0 +1,125 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.js';
+
+/** Rows per multi-row insert and ids per `in (…)`: well under both databases' parameter limits. */
+const CHUNK = 500;
+
+export interface DeviceEventRow {
+  readonly device_row_id: number;
+  readonly action_id: number | null;
+  readonly kind: string;
+  readonly detail: string;
+  readonly at: number;
+}
+
+/** What a hello writes to the device row: the same for many devices of one fleet. */
+export interface HelloFields {
+  readonly app_name: string;
+  readonly app_version: string;
+  readonly app_id: number | null;
+  readonly profile: string | null;
+}
+
+/** One asked-for write and whoever awaits it. */
+interface Item {
+  readonly event: DeviceEventRow;
+  readonly hello?: { readonly deviceRowId: number; readonly fields: HelloFields };
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Group commit for the device traffic that arrives by the thousand (hellos, history events):
+ * every write asked for while the previous flush runs goes into the next one, one transaction
+ * with multi-row inserts and one `update … where id in (…)` per distinct app/version. Callers
+ * still await their own write, so nothing is read stale; an idle server flushes at once (next
+ * turn of the event loop), a busy one in batches. One database commit per batch instead of
+ * two per message is what lets the server keep up with a fleet reconnecting or reporting.
+ */
+export class DeviceActivityWriter {
+  #next: Item[] = [];
+  #scheduled = false;
+  #flushing: Promise<void> | null = null;
+
+  constructor(private readonly db: Kysely<Database>) {}
+
+  event(row: DeviceEventRow): Promise<void> {
+    return this.#enqueue(row);
+  }
+
+  /** The device is online and runs `fields`; the event's time becomes its last_seen_at. */
+  hello(deviceRowId: number, fields: HelloFields, event: DeviceEventRow): Promise<void> {
+    return this.#enqueue(event, { deviceRowId, fields });
+  }
+
+  /** Resolves when everything asked for so far is committed. */
+  async flush(): Promise<void> {
+    while (this.#flushing || this.#scheduled)
+      await (this.#flushing ?? new Promise((r) => setImmediate(r)));
+  }
+
+  #enqueue(event: DeviceEventRow, hello?: Item['hello']): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#next.push({ event, hello, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#flushing) return;
+    this.#scheduled = true;
+    // setImmediate: everything that arrived in this turn of the event loop goes in together.
+    setImmediate(() => {
+      this.#scheduled = false;
+      const batch = this.#next;
+      this.#next = [];
+      this.#flushing = this.#write(batch).finally(() => {
+        this.#flushing = null;
+        if (this.#next.length > 0) this.#schedule();
+      });
+    });
+  }
+
+  async #write(batch: Item[]): Promise<void> {
+    try {
+      await this.db.transaction().execute((trx) => writeBatch(trx, batch));
+      for (const item of batch) item.resolve();
+    } catch (error) {
+      if (batch.length === 1) return batch[0].reject(error);
+      // One bad row (a device deleted meanwhile) must not fail its neighbours' writes.
+      for (const item of batch) await this.#write([item]);
+    }
+  }
+}
+
+async function writeBatch(trx: Kysely<Database>, batch: readonly Item[]): Promise<void> {
+  // A device's latest hello wins; then devices are grouped by what they write, and
+  // last_seen_at is each group's latest (they differ by the milliseconds one batch spans).
+  const latest = new Map<number, { fields: HelloFields; at: number }>();
+  for (const { hello, event } of batch) {
+    if (hello) latest.set(hello.deviceRowId, { fields: hello.fields, at: event.at });
+  }
+  const groups = new Map<string, { fields: HelloFields; ids: number[]; at: number }>();
+  for (const [rowId, { fields, at }] of latest) {
+    const key = JSON.stringify(fields);
+    const group = groups.get(key) ?? { fields, ids: [], at: 0 };
+    groups.set(key, group);
+    group.ids.push(rowId);
+    group.at = Math.max(group.at, at);
+  }
+  for (const { fields, ids, at } of groups.values()) {
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      await trx
+        .updateTable('devices')
+        .set({ ...fields, online: 1, last_seen_at: at })
+        .where('id', 'in', ids.slice(i, i + CHUNK))
+        .execute();
+    }
+  }
+  for (let i = 0; i < batch.length; i += CHUNK) {
+    await trx
+      .insertInto('device_events')
+      .values(batch.slice(i, i + CHUNK).map((item) => item.event))
+      .execute();
+  }
+}
