@@ -1,6 +1,8 @@
+import { realpathSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Option, type Command } from 'commander';
+import { fileURLToPath } from 'node:url';
+import { Command, Option } from 'commander';
 import pino from 'pino';
 import {
   CONFIG_EXIT_CODE,
@@ -29,6 +31,8 @@ interface AgentCliOptions {
 
 /** Written by the device process so operators and tests can find it (and kill it). */
 export const DEVICE_PID_FILE = 'device.pid';
+
+const SELF = fileURLToPath(import.meta.url);
 
 export function registerAgentCommand(program: Command): void {
   program
@@ -59,14 +63,13 @@ export function registerAgentCommand(program: Command): void {
         redact: { paths: ['password', '*.password'], censor: '[redacted]' },
       });
       if (options.supervisor && !options.deviceProcess) {
+        // The device process starts from this module alone: it need not load the whole CLI.
+        // The first "agent" after the script is the subcommand (tiota has no global options).
+        const cli = process.argv.slice(2);
+        const args = cli.slice(cli.indexOf('agent') + 1);
         const code = await superviseDevice({
           command: process.execPath,
-          args: [
-            ...process.execArgv,
-            process.argv[1],
-            ...process.argv.slice(2),
-            '--device-process',
-          ],
+          args: [...process.execArgv, SELF, 'agent', ...args, '--device-process'],
           log: log.child({ role: 'supervisor' }),
         });
         process.exit(code);
@@ -112,4 +115,17 @@ async function runDevice(options: AgentCliOptions, healthWindow: number, log: pi
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+// Started as a script (by the supervisor): run the device process. `tiota agent` itself
+// goes through the CLI's main module and never takes this path.
+if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(SELF)) {
+  const program = new Command('tiota').exitOverride();
+  registerAgentCommand(program);
+  program.parseAsync(process.argv).catch((error: unknown) => {
+    process.stderr.write(
+      `tiota agent: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    process.exitCode = process.exitCode || 1;
+  });
 }
