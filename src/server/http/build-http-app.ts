@@ -17,7 +17,7 @@ import { rolloutsRoutes } from './api/rollouts-routes.js';
 import { sessionRoutes } from './api/session-routes.js';
 import { tokensRoutes } from './api/tokens-routes.js';
 import { installAuth } from './auth-hook.js';
-import { installErrorHandler } from './error-handler.js';
+import { handleFrameworkError, installErrorHandler } from './error-handler.js';
 import type { ServerContext } from './server-context.js';
 
 export type RawHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
@@ -38,6 +38,7 @@ export async function buildHttpApp(ctx: ServerContext, downloads: RawHandler): P
     // Unknown properties are refused (400 validation_failed), not silently dropped: a typo in a
     // field name must not pass for "use the default" (docs/security.md, "Hostile input").
     ajv: { customOptions: { removeAdditional: false } },
+    frameworkErrors: handleFrameworkError,
     serverFactory: (handler) =>
       http.createServer((req, res) => {
         if (req.url?.startsWith('/d/')) downloads(req, res);

@@ -28,6 +28,34 @@ export function installErrorHandler(app: FastifyInstance): void {
   });
 }
 
+/**
+ * Fastify's router answers a few requests before any hook runs (a path segment over
+ * `maxParamLength`, a URL it cannot decode) in its own body format; this puts them in ours.
+ * Pass as the `frameworkErrors` option of Fastify().
+ */
+export function handleFrameworkError(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const problem: Record<string, string> = {
+    FST_ERR_MAX_PARAM_LENGTH: 'a path segment is too long',
+    FST_ERR_BAD_URL: 'the URL cannot be decoded',
+  };
+  const reason = problem[error.code];
+  if (!reason) {
+    request.log.error({ err: error }, 'request failed');
+    const message = `internal error (request ${request.id})`;
+    return send(request, reply, { status: 500, code: 'internal', message });
+  }
+  request.log.info({ code: 'bad_request', status: 400 }, reason);
+  send(request, reply, {
+    status: 400,
+    code: 'bad_request',
+    message: `the request is malformed: ${reason}`,
+  });
+}
+
 function describe(error: FastifyError | TiotaError | Error, request: FastifyRequest): ErrorBody {
   if (error instanceof TiotaError) {
     const { status, code, message, headers } = error;

@@ -53,11 +53,14 @@ export class UrlKeyring implements TokenKeyring {
     return this.#keys.find((k) => k.keyId === keyId)?.secret;
   }
 
-  /** The newest key old enough to be known to every replica (or the newest, if none is). */
+  /**
+   * The newest key old enough to be known to every replica; while none is, the oldest (the
+   * only one, on a first start or after `retireOthers`).
+   */
   get currentKeyId(): number {
     const settled = Date.now() - this.activationMs;
     const ready = this.#keys.filter((k) => k.createdAt <= settled);
-    return (ready.at(-1) ?? this.#keys.at(-1))?.keyId ?? 0;
+    return (ready.at(-1) ?? this.#keys[0])?.keyId ?? 0;
   }
 
   /** Re-reads keys (another replica may have rotated). */
