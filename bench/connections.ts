@@ -14,7 +14,7 @@ import { startScenario, type DatabaseKind } from './lib/scenario.js';
 
 const TARGET = 100_000;
 /** Files the server needs besides device sockets: database, listeners, logs, slack. */
-const SERVER_FILES = 500;
+const SERVER_FILES = 1_000;
 const PER_WORKER = 9_000;
 const HOLD_MS = 15_000;
 
