@@ -83,6 +83,10 @@ export interface RolloutView {
   finishedAt: number | null;
   counts: Counts;
   batches: BatchView[];
+  /** When the current batch's soak time ends (null: not soaking). */
+  soakUntil?: number | null;
+  /** The plan made at creation (batches, pacing, expected duration). */
+  plan?: Record<string, unknown> | null;
   [key: string]: unknown;
 }
 

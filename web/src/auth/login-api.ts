@@ -24,21 +24,25 @@ export async function loginWithPassword(username: string, password: string): Pro
   return token;
 }
 
-/** Checks that a token is accepted, with the cheapest authenticated call there is. */
-export async function checkToken(token: string): Promise<void> {
+/**
+ * Checks that a token is accepted and learns whose it is from `GET /api/v1/session`; servers
+ * without that route are asked for one device instead, and the token goes unnamed.
+ */
+export async function checkToken(token: string): Promise<string> {
+  const headers = { authorization: `Bearer ${token}` };
   let response: Response;
   try {
-    response = await fetch('/api/v1/devices?limit=1', {
-      headers: { authorization: `Bearer ${token}` },
-    });
+    response = await fetch('/api/v1/session', { headers });
+    if (response.status === 404) response = await fetch('/api/v1/devices?limit=1', { headers });
   } catch {
     throw ApiError.network();
   }
+  const body = (await response.json().catch(() => null)) as { username?: unknown } | null;
   if (response.status === 401) {
     throw new ApiError(401, 'unauthorized', 'the server does not accept this token');
   }
-  if (!response.ok)
-    throw ApiError.fromBody(response.status, await response.json().catch(() => null));
+  if (!response.ok) throw ApiError.fromBody(response.status, body);
+  return typeof body?.username === 'string' ? `${body.username} (API token)` : 'API token';
 }
 
 /** Ends a password session on the server; a failure here still signs the console out. */

@@ -20,8 +20,8 @@ export function TokenLoginForm({ onSignedIn, passwordAvailable }: Props) {
     setBusy(true);
     setError(null);
     try {
-      await checkToken(value);
-      onSignedIn({ token: value, user: 'API token', via: 'token' }, remember);
+      const user = await checkToken(value);
+      onSignedIn({ token: value, user, via: 'token' }, remember);
     } catch (failure) {
       setError(failure);
       setBusy(false);

@@ -17,6 +17,7 @@ export function formatField(key: string, value: unknown): string {
 }
 
 function formatNumber(key: string, value: number): string {
+  if (/bytesPerSecond/i.test(key)) return `${formatBytes(value)}/s`;
   if (/Ms$/.test(key)) return formatDuration(value / 1000);
   if (/seconds$|duration|eta/i.test(key)) return formatDuration(value);
   if (/At$/.test(key) && value > 1e11) return formatDate(value);

@@ -4,6 +4,9 @@ import { formatField } from '../format/format-field';
 import { progressOf } from '../ui/action-states';
 import { StackedBar } from '../ui/stacked-bar';
 
+/** Batch fields with a view of their own; others are listed under the bar. */
+const OWN = ['batch', 'size', 'counts', 'canary', 'started'];
+
 /** A bar per batch; the batch being worked on is marked. Extra batch fields are listed. */
 export function BatchProgress({ rollout }: { rollout: RolloutView }) {
   const active = rollout.status === 'running' || rollout.status === 'paused';
@@ -12,7 +15,7 @@ export function BatchProgress({ rollout }: { rollout: RolloutView }) {
       {rollout.batches.map((b) => {
         const p = progressOf(b.counts);
         const current = active && b.batch === rollout.currentBatch;
-        const extra = Object.keys(b).filter((k) => !['batch', 'size', 'counts'].includes(k));
+        const extra = Object.keys(b).filter((k) => !OWN.includes(k));
         return (
           <li
             key={b.batch}
@@ -21,7 +24,9 @@ export function BatchProgress({ rollout }: { rollout: RolloutView }) {
             <div className="list__line">
               <span>
                 Batch {b.batch + 1}
+                {b.canary === true && <span className="tag">canary</span>}
                 {current && <span className="tag">current</span>}
+                {b.started === false && <span className="muted small"> · not started</span>}
               </span>
               <span className="muted small">
                 {p.finished}/{b.size} done

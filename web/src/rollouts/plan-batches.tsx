@@ -3,11 +3,13 @@ import { humanize } from '../format/format';
 import { formatField } from '../format/format-field';
 
 const SHOWN_IDS = 4;
+/** Batch fields with a view of their own. */
+const OWN = ['batch', 'size', 'devices', 'canary'];
 
-/** The planned batches, with whatever per-batch fields the engine reports (start, pacing…). */
+/** The planned batches, with whatever per-batch fields the engine reports (expected time…). */
 export function PlanBatches({ batches }: { batches: RolloutPlan['batches'] }) {
   const extra = [...new Set(batches.flatMap((b) => Object.keys(b)))].filter(
-    (k) => !['batch', 'size', 'devices'].includes(k),
+    (k) => !OWN.includes(k),
   );
   return (
     <div className="table-wrap">
@@ -24,7 +26,10 @@ export function PlanBatches({ batches }: { batches: RolloutPlan['batches'] }) {
         <tbody>
           {batches.map((b) => (
             <tr key={b.batch}>
-              <td>{b.batch + 1}</td>
+              <td>
+                {b.batch + 1}
+                {b.canary === true && <span className="tag">canary</span>}
+              </td>
               <td>
                 <strong>{b.size}</strong>
                 {b.devices && <DeviceIds ids={b.devices} />}

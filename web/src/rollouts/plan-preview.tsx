@@ -1,11 +1,12 @@
 import type { RolloutPlan } from '../api/types';
-import { formatBytes, humanize } from '../format/format';
+import { formatBytes } from '../format/format';
 import { formatField } from '../format/format-field';
 import { FieldList } from '../ui/field-list';
 import { PlanBatches } from './plan-batches';
+import { expectedDurationKey, planWarnings } from './plan-fields';
 
 /** Plan fields with a view of their own; any other field the engine adds is listed as is. */
-const SHOWN = ['dryRun', 'package', 'devices', 'settings', 'batches'];
+const SHOWN = ['dryRun', 'package', 'devices', 'settings', 'batches', 'warnings'];
 
 interface Props {
   plan: RolloutPlan;
@@ -15,8 +16,8 @@ interface Props {
 
 export function PlanPreview({ plan, stale }: Props) {
   const devices = Array.isArray(plan.devices) ? plan.devices.length : Number(plan.devices);
-  const durationKey = Object.keys(plan).find((k) => /duration|eta$/i.test(k));
-  const rest = SHOWN.concat(durationKey ? [durationKey] : []);
+  const durationKey = expectedDurationKey(plan);
+  const warnings = planWarnings(plan);
 
   return (
     <div className={stale ? 'plan__body plan__body--stale' : 'plan__body'}>
@@ -34,10 +35,14 @@ export function PlanPreview({ plan, stale }: Props) {
         ) : (
           <span className="muted">this server does not estimate it</span>
         )}
-        {durationKey && <span className="muted small"> ({humanize(durationKey)})</span>}
       </p>
-      <FieldList fields={plan} skip={rest} />
+      {warnings.map((w) => (
+        <p key={w} className="notice notice--info" role="note">
+          {w}
+        </p>
+      ))}
       <PlanBatches batches={plan.batches} />
+      <FieldList fields={plan} skip={durationKey ? [...SHOWN, durationKey] : SHOWN} />
     </div>
   );
 }

@@ -19,6 +19,8 @@ const SHOWN = [
   'finishedAt',
   'counts',
   'batches',
+  'plan',
+  'soakUntil',
 ];
 
 export function RolloutDetails({ rollout }: { rollout: RolloutView }) {
@@ -40,8 +42,16 @@ export function RolloutDetails({ rollout }: { rollout: RolloutView }) {
         <div>
           <h3>Target</h3>
           <FieldList fields={rollout.target} />
-          <h3>Settings</h3>
-          <FieldList fields={rollout.settings} />
+          {rollout.plan && (
+            <details className="more-settings">
+              <summary>Plan made at the start</summary>
+              <FieldList fields={rollout.plan} skip={['batches']} />
+            </details>
+          )}
+          <details className="more-settings">
+            <summary>Settings</summary>
+            <FieldList fields={rollout.settings} />
+          </details>
         </div>
       </div>
       <FieldList fields={rollout} skip={SHOWN} />

@@ -1,12 +1,18 @@
 import type { RolloutView } from '../api/types';
-import { formatDuration, formatPercent } from '../format/format';
+import { formatAgo, formatDuration, formatPercent } from '../format/format';
+import { formatField } from '../format/format-field';
 import { progressOf } from '../ui/action-states';
 import { StackedBar } from '../ui/stacked-bar';
+import { useNow } from '../ui/use-now';
+import { expectedDurationKey } from './plan-fields';
 
 /** The headline: how far the rollout is, overall. */
 export function RolloutSummary({ rollout }: { rollout: RolloutView }) {
   const p = progressOf(rollout.counts);
-  const end = rollout.finishedAt ?? Date.now();
+  const now = useNow(rollout.finishedAt === null);
+  const end = rollout.finishedAt ?? now;
+  const expected = rollout.plan ? expectedDurationKey(rollout.plan) : undefined;
+  const soaking = rollout.soakUntil && rollout.soakUntil > now ? rollout.soakUntil : null;
   return (
     <section className="card summary" aria-label="Progress">
       <div className="summary__figures">
@@ -27,6 +33,10 @@ export function RolloutSummary({ rollout }: { rollout: RolloutView }) {
           batch {Math.min(rollout.currentBatch + 1, rollout.batchCount)} of {rollout.batchCount} ·{' '}
           {rollout.finishedAt ? 'took' : 'running for'}{' '}
           {formatDuration((end - rollout.createdAt) / 1000)}
+          {expected && rollout.plan && (
+            <> (expected {formatField(expected, rollout.plan[expected])})</>
+          )}
+          {soaking && <> · next batch {formatAgo(soaking, now)}</>}
         </span>
       </div>
       <StackedBar counts={rollout.counts} label="All devices" />

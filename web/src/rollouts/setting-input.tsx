@@ -1,15 +1,21 @@
-import { useState } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { humanize } from '../format/format';
+import { SETTING_CHOICES } from './setting-hints';
 
 interface Props {
   name: string;
   label: string;
   hint?: string;
   value: unknown;
+  /** `undefined` puts the server's default back. */
   onChange: (value: unknown) => void;
 }
 
-/** One setting: a number, switch or text field, a group for an object, JSON for the rest. */
+/**
+ * One setting: a switch for a yes/no, a menu for a closed list, a group for an object, JSON for
+ * a list, and a text field for the rest — numbers and quantities alike ("5" or "10%"), read
+ * back as a number where the text is one. The server checks the value and says what is wrong.
+ */
 export function SettingInput({ name, label, hint, value, onChange }: Props) {
   if (typeof value === 'boolean') {
     return (
@@ -41,51 +47,80 @@ export function SettingInput({ name, label, hint, value, onChange }: Props) {
       </fieldset>
     );
   }
-  if (typeof value === 'number' || typeof value === 'string') {
-    const numeric = typeof value === 'number';
+  const choices = SETTING_CHOICES[name];
+  if (choices && typeof value === 'string') {
     return (
-      <label className="form__field">
-        <span>
-          {label}
-          {hint && <small className="muted"> — {hint}</small>}
-        </span>
-        <input
-          name={name}
-          type={numeric ? 'number' : 'text'}
-          min={numeric ? 0 : undefined}
-          step="any"
-          value={String(value)}
-          onChange={(e) => onChange(numeric ? Number(e.target.value) : e.target.value)}
-        />
-      </label>
+      <Field label={label} hint={hint}>
+        <select name={name} value={value} onChange={(e) => onChange(e.target.value)}>
+          {[...new Set([...choices, value])].map((c) => (
+            <option key={c}>{c}</option>
+          ))}
+        </select>
+      </Field>
     );
   }
-  return <JsonInput name={name} label={label} value={value} onChange={onChange} />;
+  if (Array.isArray(value)) {
+    return (
+      <TextSetting name={name} label={label} hint={hint} value={value} json onChange={onChange} />
+    );
+  }
+  return <TextSetting name={name} label={label} hint={hint} value={value} onChange={onChange} />;
 }
 
-function JsonInput({ name, label, value, onChange }: Omit<Props, 'hint'>) {
-  const [text, setText] = useState(() => JSON.stringify(value));
+function TextSetting({ name, label, hint, value, json, onChange }: Props & { json?: boolean }) {
+  const shown = json ? JSON.stringify(value) : value === null ? 'none' : String(value);
+  const [text, setText] = useState(shown);
   const [bad, setBad] = useState(false);
+  // Follow changes made elsewhere (back to defaults) without fighting the typing.
+  useEffect(() => setText((t) => (sameValue(t, value, json) ? t : shown)), [shown, value, json]);
+
   return (
-    <label className="form__field">
-      <span>
-        {label} <small className="muted">(JSON)</small>
-      </span>
-      <textarea
+    <Field label={label} hint={hint}>
+      <input
         name={name}
-        rows={2}
         value={text}
         aria-invalid={bad}
+        inputMode={typeof value === 'number' ? 'decimal' : undefined}
         onChange={(e) => {
           setText(e.target.value);
-          try {
-            onChange(JSON.parse(e.target.value));
-            setBad(false);
-          } catch {
-            setBad(true);
-          }
+          const parsed = readText(e.target.value, json);
+          setBad(parsed === INVALID);
+          if (parsed !== INVALID) onChange(parsed);
         }}
       />
+    </Field>
+  );
+}
+
+function Field({ label, hint, children }: { label: string; hint?: string; children: ReactNode }) {
+  return (
+    <label className="form__field">
+      <span>{label}</span>
+      {children}
+      {hint && <small className="muted">{hint}</small>}
     </label>
   );
+}
+
+const INVALID = Symbol('invalid');
+
+/** Empty: the default; "none": null; a number: a number; anything else: the text as typed. */
+function readText(text: string, json?: boolean): unknown {
+  const t = text.trim();
+  if (t === '') return undefined;
+  if (json) {
+    try {
+      return JSON.parse(t) as unknown;
+    } catch {
+      return INVALID;
+    }
+  }
+  if (/^(none|null|never)$/i.test(t)) return null;
+  if (/^-?\d+(\.\d+)?$/.test(t)) return Number(t);
+  return t;
+}
+
+function sameValue(text: string, value: unknown, json?: boolean): boolean {
+  const read = readText(text, json);
+  return read === undefined || JSON.stringify(read) === JSON.stringify(value);
 }

@@ -1,12 +1,6 @@
 import { humanize } from '../format/format';
 import { SettingInput } from './setting-input';
-
-/** What the known settings mean (docs/rollouts.md); newer settings show with their name only. */
-const HINTS: Record<string, string> = {
-  batchSize: 'devices per batch; 0 puts all in one batch',
-  ackTimeoutSeconds: 'how long a device has to start after the command is sent',
-  confirmTimeoutSeconds: 'from the start of the download to the report of the new version',
-};
+import { PRIMARY_SETTINGS, SETTING_HINTS } from './setting-hints';
 
 interface Props {
   /** The settings the engine would use, from the last plan; null before the first plan. */
@@ -20,31 +14,49 @@ interface Props {
  * plan rather than a fixed list, so settings added to the engine appear here by themselves.
  */
 export function SettingsFields({ defaults, changed, onChange }: Props) {
+  if (!defaults) {
+    return (
+      <fieldset className="form__group">
+        <legend>Batches and timing</legend>
+        <p className="muted small">The engine's settings appear here with the first plan.</p>
+      </fieldset>
+    );
+  }
+
+  const set = (key: string, value: unknown) => {
+    const next = { ...changed };
+    if (value === undefined) delete next[key];
+    else next[key] = value;
+    onChange(next);
+  };
+  const field = (key: string) => (
+    <SettingInput
+      key={key}
+      name={key}
+      label={humanize(key)}
+      hint={SETTING_HINTS[key]}
+      value={key in changed ? changed[key] : defaults[key]}
+      onChange={(value) => set(key, value)}
+    />
+  );
+  const keys = Object.keys(defaults);
+  const primary = keys.filter((k) => PRIMARY_SETTINGS.includes(k));
+  const more = keys.filter((k) => !PRIMARY_SETTINGS.includes(k));
+
   return (
     <fieldset className="form__group">
       <legend>Batches and timing</legend>
-      {!defaults ? (
-        <p className="muted small">The engine's settings appear here with the first plan.</p>
-      ) : (
-        <>
-          <div className="form__row">
-            {Object.entries(defaults).map(([key, value]) => (
-              <SettingInput
-                key={key}
-                name={key}
-                label={humanize(key)}
-                hint={HINTS[key]}
-                value={key in changed ? changed[key] : value}
-                onChange={(next) => onChange({ ...changed, [key]: next })}
-              />
-            ))}
-          </div>
-          {Object.keys(changed).length > 0 && (
-            <button type="button" className="link-button" onClick={() => onChange({})}>
-              Back to the server's defaults
-            </button>
-          )}
-        </>
+      <div className="form__row">{primary.map(field)}</div>
+      {more.length > 0 && (
+        <details className="more-settings">
+          <summary>More settings ({more.length})</summary>
+          <div className="form__row">{more.map(field)}</div>
+        </details>
+      )}
+      {Object.keys(changed).length > 0 && (
+        <button type="button" className="link-button" onClick={() => onChange({})}>
+          Back to the server's defaults
+        </button>
       )}
     </fieldset>
   );

@@ -3,7 +3,7 @@ import { useApi } from '../api/api-context';
 import type { RolloutAction } from '../api/types';
 
 /** Device lists are re-read at most this often, however fast the counts move. */
-const MIN_GAP_MS = 2000;
+const MIN_GAP_MS = 1000;
 
 export interface RolloutActions {
   actions: RolloutAction[] | undefined;
