@@ -86,7 +86,13 @@ class RolloutWatchHub {
     if (!watch) {
       const timer = setInterval(() => void this.#poll(id), POLL_MS);
       timer.unref();
-      watch = { subscribers: new Set(), timer, last: json, lastWriteAt: Date.now(), reading: false };
+      watch = {
+        subscribers: new Set(),
+        timer,
+        last: json,
+        lastWriteAt: Date.now(),
+        reading: false,
+      };
       this.#watches.set(id, watch);
     }
     watch.subscribers.add(res);
