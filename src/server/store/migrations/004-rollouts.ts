@@ -21,9 +21,16 @@ export async function up(db: Kysely<any>): Promise<void> {
     .on('actions')
     .columns(['rollout_id', 'state', 'retry_at'])
     .execute();
+  // Pacing counts the downloads in flight across all rollouts on every pass.
+  await db.schema
+    .createIndex('actions_state_rollout')
+    .on('actions')
+    .columns(['state', 'rollout_id'])
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.dropIndex('actions_state_rollout').execute();
   await db.schema.dropIndex('actions_rollout_state_retry').execute();
   for (const column of ['error_ack', 'approved_batch', 'plan']) {
     await db.schema.alterTable('rollouts').dropColumn(column).execute();
