@@ -17,12 +17,14 @@ import { fileURLToPath } from 'node:url';
 import { signDownloadToken } from '../../src/shared/token/download-token.js';
 import { startNginx } from './nginx-server.js';
 import { machineFacts, renderSection, writeSection, type CaseResult } from './report.js';
-import { runWrk } from './wrk-run.js';
+import { runWrk, type WrkResult } from './wrk-run.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FIXTURE = path.resolve(repo, '../shared/fixtures/tapk/tijos-http-ota.tapk');
+/** Measured seconds per server and case, split into rounds that alternate the servers. */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const WARMUP_SECONDS = 2;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const WARMUP_SECONDS = 1;
 const CONNECTIONS = 100;
 
 interface FileCase {
@@ -97,9 +99,29 @@ async function waitForHttp(url: string): Promise<void> {
   throw new Error(`${url} did not answer`);
 }
 
-async function measure(url: string, keepAlive: boolean) {
-  await runWrk({ url, connections: CONNECTIONS, seconds: WARMUP_SECONDS, keepAlive });
-  return runWrk({ url, connections: CONNECTIONS, seconds: SECONDS, keepAlive });
+/**
+ * Measures nginx and Tiota on one case in alternating short rounds, so that whatever else
+ * the machine does in the meantime (it is shared) falls on both alike; each server's best
+ * round is its capacity, and the median of the per-round ratios is shown beside it.
+ */
+async function measurePair(nginxUrl: string, tiotaUrl: string, keepAlive: boolean) {
+  const seconds = Math.max(1, Math.round(SECONDS / ROUNDS));
+  const run = (url: string, s: number) => runWrk({ url, connections: CONNECTIONS, seconds: s, keepAlive });
+  await run(nginxUrl, WARMUP_SECONDS);
+  await run(tiotaUrl, WARMUP_SECONDS);
+
+  const nginx: WrkResult[] = [];
+  const tiota: WrkResult[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    if (round % 2 === 0) {
+      nginx.push(await run(nginxUrl, seconds));
+      tiota.push(await run(tiotaUrl, seconds));
+    } else {
+      tiota.push(await run(tiotaUrl, seconds));
+      nginx.push(await run(nginxUrl, seconds));
+    }
+  }
+  return { nginx, tiota };
 }
 
 async function main(): Promise<void> {
@@ -151,9 +173,12 @@ async function main(): Promise<void> {
     for (const f of files) {
       for (const keepAlive of [true, false]) {
         const mode = keepAlive ? 'keep-alive' : 'new connection';
-        const nginx = await measure(`http://127.0.0.1:${nginxPort}/${f.name}`, keepAlive);
-        const ours = await measure(`http://127.0.0.1:${tiotaPort}/d/${tokenFor(f)}`, keepAlive);
-        results.push({ label: `${f.label}, ${mode}`, size: f.size, nginx, tiota: ours });
+        const rounds = await measurePair(
+          `http://127.0.0.1:${nginxPort}/${f.name}`,
+          `http://127.0.0.1:${tiotaPort}/d/${tokenFor(f)}`,
+          keepAlive,
+        );
+        results.push({ label: `${f.label}, ${mode}`, size: f.size, ...rounds });
         console.log(renderSection(results.slice(-1), null).split('\n').at(-2));
       }
     }
@@ -172,7 +197,7 @@ async function main(): Promise<void> {
       });
     }
 
-    const section = renderSection(results, machineFacts(CONNECTIONS, SECONDS));
+    const section = renderSection(results, machineFacts(CONNECTIONS, SECONDS, ROUNDS));
     console.log(`\n${section}`);
     writeSection(path.join(repo, 'docs/benchmarks.md'), section);
     console.log('written to docs/benchmarks.md (section "Downloads")');

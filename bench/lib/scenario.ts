@@ -53,6 +53,7 @@ export async function startScenario(options: ScenarioOptions): Promise<Scenario>
   const idleRss = server.memory().rss;
   let fleet: Fleet | null = null;
   const stop = async () => {
+    if (server.exitCode() !== null) console.error(`server exited early:\n${server.logTail()}`);
     await fleet?.stop();
     await server.stop();
     await pg?.drop();

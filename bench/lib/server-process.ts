@@ -17,6 +17,10 @@ export interface ServerProcess {
   readonly token: string;
   readonly dataDir: string;
   api<T = any>(method: string, route: string, body?: unknown): Promise<T>;
+  /** null while it runs. */
+  exitCode(): number | null;
+  /** The end of the server's log, for when something went wrong. */
+  logTail(): string;
   /** User + system CPU seconds since the process started. */
   cpuSeconds(): number;
   /** Current and peak resident set size, bytes. */
@@ -77,6 +81,14 @@ export async function startServerProcess(options: ServerOptions = {}): Promise<S
     token: ready.token,
     dataDir,
     api: (method, route, body) => callApi(ready.httpUrl, ready.token, method, route, body),
+    exitCode: () => child.exitCode ?? (child.signalCode ? -1 : null),
+    logTail: () => {
+      try {
+        return readFileSync(path.join(dataDir, 'server.log'), 'utf8').slice(-3000);
+      } catch {
+        return '(no log)';
+      }
+    },
     cpuSeconds: () => {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -123,7 +135,7 @@ export async function callApi<T = any>(
         'content-type': isBytes ? 'application/octet-stream' : 'application/json',
       }),
     },
-    body: body === undefined ? undefined : isBytes ? body : JSON.stringify(body),
+    body: body === undefined ? undefined : isBytes ? (body as unknown as Blob) : JSON.stringify(body),
   });
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${text.slice(0, 300)}`);

@@ -61,10 +61,23 @@ export async function watchRollout(
 ): Promise<{ view: RolloutCounts; timedOut: boolean }> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const view = await server.api<RolloutCounts>('GET', `/rollouts/${id}`);
+    const view = await viewOf(server, id);
     if (done(view)) return { view, timedOut: false };
     if (Date.now() > deadline) return { view, timedOut: true };
     await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+/** One read of the rollout; a dropped connection is retried (the server is under load). */
+async function viewOf(server: ServerProcess, id: number): Promise<RolloutCounts> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await server.api<RolloutCounts>('GET', `/rollouts/${id}`);
+    } catch (error) {
+      if (attempt >= 5) throw error;
+      console.warn(`  reading rollout ${id} failed (${(error as Error).message}); retrying`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }
 }
 
