@@ -7,8 +7,9 @@ import type { WrkResult } from './wrk-run.js';
 export interface CaseResult {
   readonly label: string;
   readonly size: number;
-  readonly nginx: WrkResult;
-  readonly tiota: WrkResult;
+  /** One wrk result per round, nginx and Tiota alternating. */
+  readonly nginx: readonly WrkResult[];
+  readonly tiota: readonly WrkResult[];
   /** Shown for reference; no target. */
   readonly extra?: boolean;
 }
@@ -20,49 +21,69 @@ function targetFor(r: CaseResult): number | undefined {
   return r.label.includes('keep-alive') ? 0.5 : 0.6;
 }
 
-export function machineFacts(connections: number, seconds: number): string {
-  const version = (cmd: string, args: string[]): string => {
-    try {
-      const out = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-      return out.trim().split('\n')[0];
-    } catch (err) {
-      // nginx -v and wrk -v print to stderr (wrk also exits 1)
-      const e = err as { stderr?: string; stdout?: string };
-      return `${e.stderr ?? ''}${e.stdout ?? ''}`.trim().split('\n')[0];
-    }
-  };
+function firstLine(cmd: string): string {
+  // nginx -v and wrk -v print to stderr, and wrk exits 1
+  try {
+    return execFileSync('sh', ['-c', `${cmd} 2>&1`], { encoding: 'utf8' })
+      .trim()
+      .split('\n')[0];
+  } catch (err) {
+    return String((err as { stdout?: string }).stdout ?? '')
+      .trim()
+      .split('\n')[0];
+  }
+}
+
+export function machineFacts(connections: number, seconds: number, rounds: number): string {
   const cpu = os.cpus();
   const gib = (os.totalmem() / 2 ** 30).toFixed(1);
+  const load = os.loadavg()[0].toFixed(1);
   return [
     `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpu.length} cores`,
     `(${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${gib} GiB memory, Linux ${os.release()},`,
-    `Node ${process.version}, ${version('nginx', ['-v']).replace('nginx version: ', '')},`,
-    `${version('wrk', ['-v']).split(' [')[0]}. wrk: 1 thread, ${connections} connections,`,
-    `${seconds} s per measurement after a 2 s warm-up, loopback.`,
+    `load average ${load} at the end; Node ${process.version},`,
+    `${firstLine('nginx -v').replace('nginx version: ', '')}, ${firstLine('wrk -v').split(' [')[0]}.`,
+    `wrk: 1 thread, ${connections} connections; per case and server ${seconds} s in ${rounds}`,
+    `rounds alternating nginx and Tiota after a 1 s warm-up; req/s is each server's best round,`,
+    `"median" is the median of the per-round ratios. Loopback.`,
   ].join(' ');
 }
 
 const fmt = (n: number, digits = 0): string =>
   n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
+function best(results: readonly WrkResult[]): WrkResult {
+  return results.reduce((a, b) => (b.requestsPerSecond > a.requestsPerSecond ? b : a));
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
 /** The generated part of the section: facts line and table (`facts` null: rows only). */
 export function renderSection(results: readonly CaseResult[], facts: string | null): string {
   const rows = results.map((r) => {
+    const nginx = best(r.nginx);
+    const tiota = best(r.tiota);
     const mb = (w: WrkResult): string => fmt((w.requestsPerSecond * r.size) / 1e6, 1);
-    const ratio = r.tiota.requestsPerSecond / r.nginx.requestsPerSecond;
+    const ratio = tiota.requestsPerSecond / nginx.requestsPerSecond;
+    const perRound = r.tiota.map((t, i) => t.requestsPerSecond / r.nginx[i].requestsPerSecond);
     const target = targetFor(r);
     const verdict =
       target === undefined ? '—' : `${ratio >= target ? 'met' : 'missed'} (≥ ${target})`;
+    const errors = (w: readonly WrkResult[]) => w.reduce((n, x) => n + x.errors, 0);
     return (
-      `| ${r.label} | ${fmt(r.nginx.requestsPerSecond)} | ${mb(r.nginx)} | ` +
-      `${fmt(r.tiota.requestsPerSecond)} | ${mb(r.tiota)} | **${ratio.toFixed(2)}** | ${verdict} | ` +
-      `${r.nginx.errors} / ${r.tiota.errors} | ${r.nginx.latencyP99} / ${r.tiota.latencyP99} |`
+      `| ${r.label} | ${fmt(nginx.requestsPerSecond)} | ${mb(nginx)} | ` +
+      `${fmt(tiota.requestsPerSecond)} | ${mb(tiota)} | **${ratio.toFixed(2)}** | ` +
+      `${median(perRound).toFixed(2)} | ${verdict} | ${errors(r.nginx)} / ${errors(r.tiota)} |`
     );
   });
   return [
     ...(facts ? [facts, ''] : []),
-    '| case | nginx req/s | nginx MB/s | Tiota req/s | Tiota MB/s | Tiota/nginx | target | errors nginx / Tiota | p99 nginx / Tiota |',
-    '|---|---:|---:|---:|---:|---:|---|---:|---:|',
+    '| case | nginx req/s | nginx MB/s | Tiota req/s | Tiota MB/s | Tiota/nginx | median | target | errors nginx / Tiota |',
+    '|---|---:|---:|---:|---:|---:|---:|---|---:|',
     ...rows,
     '',
   ].join('\n');

@@ -106,7 +106,8 @@ async function waitForHttp(url: string): Promise<void> {
  */
 async function measurePair(nginxUrl: string, tiotaUrl: string, keepAlive: boolean) {
   const seconds = Math.max(1, Math.round(SECONDS / ROUNDS));
-  const run = (url: string, s: number) => runWrk({ url, connections: CONNECTIONS, seconds: s, keepAlive });
+  const run = (url: string, s: number) =>
+    runWrk({ url, connections: CONNECTIONS, seconds: s, keepAlive });
   await run(nginxUrl, WARMUP_SECONDS);
   await run(tiotaUrl, WARMUP_SECONDS);
 
@@ -186,15 +187,18 @@ async function main(): Promise<void> {
     for (const keepAlive of [true, false]) {
       const f = files[1];
       const mode = keepAlive ? 'keep-alive' : 'new connection';
-      const nginx = await measure(`http://127.0.0.1:${nginxPort}/${f.name}`, keepAlive);
-      const ours = await measure(`http://127.0.0.1:${diskPort}/d/${tokenFor(f)}`, keepAlive);
+      const rounds = await measurePair(
+        `http://127.0.0.1:${nginxPort}/${f.name}`,
+        `http://127.0.0.1:${diskPort}/d/${tokenFor(f)}`,
+        keepAlive,
+      );
       results.push({
         label: `${f.label} from disk, ${mode}`,
         size: f.size,
-        nginx,
-        tiota: ours,
+        ...rounds,
         extra: true,
       });
+      console.log(renderSection(results.slice(-1), null).split('\n').at(-2));
     }
 
     const section = renderSection(results, machineFacts(CONNECTIONS, SECONDS, ROUNDS));

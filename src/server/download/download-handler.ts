@@ -1,9 +1,8 @@
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
-import type { Server as NetServer } from 'node:net';
 
 import type { DownloadDeps } from './download-deps.js';
 import { DOWNLOAD_REFUSALS, REFUSAL_HEADERS, refusalBody } from './download-refusals.js';
-import { createFrontServer, type FrontServerOptions } from './front-server.js';
+import { createFrontServer, type FrontServer, type FrontServerOptions } from './front-server.js';
 import { DownloadService, type Decision } from './download-service.js';
 import type { BodySink, Transfer } from './transfer.js';
 
@@ -25,7 +24,7 @@ export interface DownloadHandler {
    * itself, with a lean HTTP/1.1 path, and hands every other connection (and any request it
    * does not fully understand) to `httpServer` unchanged. `httpServer` need not listen.
    */
-  createFrontServer(httpServer: HttpServer, options?: FrontServerOptions): NetServer;
+  createFrontServer(httpServer: HttpServer, options?: FrontServerOptions): FrontServer;
   /** Forget a package (deleted or replaced); its URLs answer 404 from the next request. */
   invalidatePackage(packageId: number): void;
   /** Downloads being sent now. */

@@ -92,8 +92,11 @@ class LeanConnection implements BodySink {
     readonly settings: Settings,
     readonly registry: Set<LeanConnection>,
   ) {
-    socket.on('data', this.#onData);
-    socket.on('close', this.#onClose);
+    // Shared listeners find their connection on the socket: a new connection allocates no
+    // closures (devices open one per download).
+    (socket as ConnectionSocket)[CONNECTION] = this;
+    socket.on('data', onSocketData);
+    socket.on('close', onSocketClose);
     socket.on('error', ignore); // always followed by 'close'
   }
 
@@ -105,7 +108,7 @@ class LeanConnection implements BodySink {
     if (slowHead || now - this.#lastActivity > keepAliveTimeoutMs) this.socket.destroy();
   }
 
-  readonly #onData = (chunk: Buffer): void => {
+  onData(chunk: Buffer): void {
     this.#lastActivity = Date.now();
     if (this.#buf === undefined) {
       this.#buf = chunk;
@@ -115,7 +118,7 @@ class LeanConnection implements BodySink {
     }
     if (!this.#busy) this.#next();
     else if (this.#buf.length > this.settings.maxHeadBytes) this.socket.pause();
-  };
+  }
 
   /** Answers the buffered requests, one at a time. */
   #next(): void {
@@ -144,11 +147,11 @@ class LeanConnection implements BodySink {
     this.#busy = true;
     this.#request = req;
     const decision = this.service.decide(req);
-    if (decision instanceof Promise) decision.then(this.#respond);
+    if (decision instanceof Promise) decision.then((d) => this.#respond(d));
     else this.#respond(decision);
   }
 
-  readonly #respond = (d: Decision): void => {
+  #respond(d: Decision): void {
     const req = this.#request!;
     const { socket } = this;
     if (socket.destroyed) {
@@ -176,7 +179,7 @@ class LeanConnection implements BodySink {
     socket.uncork();
     this.#corked = false;
     if (this.#endPending) this.#afterEnd();
-  };
+  }
 
   write(chunk: Buffer, done: (err?: Error | null) => void): void {
     this.socket.write(chunk, done);
@@ -196,7 +199,7 @@ class LeanConnection implements BodySink {
   #afterEnd(): void {
     this.#endPending = false;
     if (this.socket.writableLength === 0) this.#finished();
-    else this.socket.write(EMPTY, this.#finished);
+    else this.socket.write(EMPTY, (err) => this.#finished(err));
   }
 
   destroy(): void {
@@ -204,13 +207,13 @@ class LeanConnection implements BodySink {
   }
 
   /** The last body byte reached the kernel. */
-  readonly #finished = (err?: Error | null): void => {
+  #finished(err?: Error | null): void {
     const t = this.#transfer;
     if (err || t === undefined) return; // a failed write ends in 'close'
     this.#transfer = undefined;
     this.service.ended(t, true);
     this.#done();
-  };
+  }
 
   #done(): void {
     this.#busy = false;
@@ -221,18 +224,19 @@ class LeanConnection implements BodySink {
     if (this.#buf !== undefined) this.#next();
   }
 
-  readonly #onClose = (): void => {
+  onClose(): void {
     this.registry.delete(this);
     const t = this.#transfer;
     this.#transfer = undefined;
     if (t !== undefined) this.service.ended(t, false);
-  };
+  }
 
   /** Node's HTTP server takes the connection over, with the bytes not yet answered. */
   #handOver(): void {
     const { socket } = this;
-    socket.removeListener('data', this.#onData);
-    socket.removeListener('close', this.#onClose);
+    socket.removeListener('data', onSocketData);
+    socket.removeListener('close', onSocketClose);
+    delete (socket as ConnectionSocket)[CONNECTION];
     socket.removeListener('error', ignore);
     this.registry.delete(this);
 
@@ -242,6 +246,17 @@ class LeanConnection implements BodySink {
     this.httpServer.emit('connection', socket);
     socket.resume();
   }
+}
+
+const CONNECTION = Symbol('tiota.leanConnection');
+type ConnectionSocket = Socket & { [CONNECTION]?: LeanConnection };
+
+function onSocketData(this: ConnectionSocket, chunk: Buffer): void {
+  this[CONNECTION]!.onData(chunk);
+}
+
+function onSocketClose(this: ConnectionSocket): void {
+  this[CONNECTION]!.onClose();
 }
 
 function ignore(): void {}
