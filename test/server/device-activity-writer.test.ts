@@ -95,4 +95,29 @@ describe.each(TEST_DATABASES)('device activity writer on %s', (kind) => {
       .execute();
     expect(late).toHaveLength(1);
   });
+
+  it('records a presence change once, in order with a hello of the same batch', async () => {
+    const writer = new DeviceActivityWriter(database.db);
+    const fields = { app_name: 'app', app_version: '3.0.0', app_id: 1, profile: null };
+    const rowId = rowIds[2];
+    await Promise.all([
+      writer.hello(rowId, fields, event(rowId, 'hello', 4000)),
+      writer.presence(rowId, false, event(rowId, 'offline', 4001)),
+      writer.presence(rowId, false, event(rowId, 'offline', 4002)), // the last will, again
+    ]);
+    const device = await database.db
+      .selectFrom('devices')
+      .selectAll()
+      .where('id', '=', rowId)
+      .executeTakeFirstOrThrow();
+    expect([device.app_version, device.online]).toEqual(['3.0.0', 0]);
+    const kinds = await database.db
+      .selectFrom('device_events')
+      .select('kind')
+      .where('device_row_id', '=', rowId)
+      .where('at', '>=', 4000)
+      .orderBy('id')
+      .execute();
+    expect(kinds.map((k) => k.kind)).toEqual(['hello', 'offline']);
+  });
 });

@@ -24,12 +24,14 @@ export interface HelloFields {
 interface Item {
   readonly event: DeviceEventRow;
   readonly hello?: { readonly deviceRowId: number; readonly fields: HelloFields };
+  /** A change of presence: its event is written only if the row really changed. */
+  readonly presence?: { readonly deviceRowId: number; readonly online: boolean };
   resolve(): void;
   reject(error: unknown): void;
 }
 
 /**
- * Group commit for the device traffic that arrives by the thousand (hellos, history events):
+ * Group commit for the device traffic that arrives by the thousand (hellos, presence, history):
  * every write asked for while the previous flush runs goes into the next one, one transaction
  * with multi-row inserts and one `update … where id in (…)` per distinct app/version. Callers
  * still await their own write, so nothing is read stale; an idle server flushes at once (next
@@ -52,15 +54,27 @@ export class DeviceActivityWriter {
     return this.#enqueue(event, { deviceRowId, fields });
   }
 
+  /**
+   * Online or offline, only if the device was not already: the same news twice (last will
+   * and disconnect) is one event.
+   */
+  presence(deviceRowId: number, online: boolean, event: DeviceEventRow): Promise<void> {
+    return this.#enqueue(event, undefined, { deviceRowId, online });
+  }
+
   /** Resolves when everything asked for so far is committed. */
   async flush(): Promise<void> {
     while (this.#flushing || this.#scheduled)
       await (this.#flushing ?? new Promise((r) => setImmediate(r)));
   }
 
-  #enqueue(event: DeviceEventRow, hello?: Item['hello']): Promise<void> {
+  #enqueue(
+    event: DeviceEventRow,
+    hello?: Item['hello'],
+    presence?: Item['presence'],
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.#next.push({ event, hello, resolve, reject });
+      this.#next.push({ event, hello, presence, resolve, reject });
       this.#schedule();
     });
   }
@@ -93,10 +107,47 @@ export class DeviceActivityWriter {
 }
 
 async function writeBatch(trx: Kysely<Database>, batch: readonly Item[]): Promise<void> {
+  // Batch order holds per device: pending hellos are written before a presence change of
+  // one of their devices (a hello, then the connection dropped: offline wins).
+  const hellos: Item[] = [];
+  const helloDevices = new Set<number>();
+  const events: DeviceEventRow[] = [];
+  for (const item of batch) {
+    const { presence, hello } = item;
+    if (presence) {
+      if (helloDevices.has(presence.deviceRowId)) {
+        await writeHellos(trx, hellos.splice(0));
+        helloDevices.clear();
+      }
+      const result = await trx
+        .updateTable('devices')
+        .set({ online: presence.online ? 1 : 0, last_seen_at: item.event.at })
+        .where('id', '=', presence.deviceRowId)
+        .where('online', '=', presence.online ? 0 : 1)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 1) events.push(item.event);
+      continue;
+    }
+    if (hello) {
+      hellos.push(item);
+      helloDevices.add(hello.deviceRowId);
+    }
+    events.push(item.event);
+  }
+  await writeHellos(trx, hellos);
+  for (let i = 0; i < events.length; i += CHUNK) {
+    await trx
+      .insertInto('device_events')
+      .values(events.slice(i, i + CHUNK))
+      .execute();
+  }
+}
+
+async function writeHellos(trx: Kysely<Database>, items: readonly Item[]): Promise<void> {
   // A device's latest hello wins; then devices are grouped by what they write, and
   // last_seen_at is each group's latest (they differ by the milliseconds one batch spans).
   const latest = new Map<number, { fields: HelloFields; at: number }>();
-  for (const { hello, event } of batch) {
+  for (const { hello, event } of items) {
     if (hello) latest.set(hello.deviceRowId, { fields: hello.fields, at: event.at });
   }
   const groups = new Map<string, { fields: HelloFields; ids: number[]; at: number }>();
@@ -115,11 +166,5 @@ async function writeBatch(trx: Kysely<Database>, batch: readonly Item[]): Promis
         .where('id', 'in', ids.slice(i, i + CHUNK))
         .execute();
     }
-  }
-  for (let i = 0; i < batch.length; i += CHUNK) {
-    await trx
-      .insertInto('device_events')
-      .values(batch.slice(i, i + CHUNK).map((item) => item.event))
-      .execute();
   }
 }

@@ -159,6 +159,31 @@ export class DeviceService {
     this.onRevoked(deviceId);
   }
 
+  /**
+   * Issues a device a new secret (routine rotation, or a suspected leak): the old one stops
+   * working at once and the device's broker session ends as on revocation (onRevoked only
+   * disconnects; the device is not revoked). The new credentials are shown once.
+   */
+  async rotateSecret(deviceId: string, actor: Actor): Promise<DeviceCredentials> {
+    const row = await this.#row(deviceId);
+    if (row.revoked_at !== null) {
+      throw new TiotaError('invalid_state', `device ${deviceId} is revoked; register a new one`);
+    }
+    const password = newDeviceSecret();
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('devices')
+        .set({ secret_hash: hashDeviceSecret(password) })
+        .where('id', '=', row.id)
+        .execute();
+      await this.audit.record(actor, 'device.rotate_secret', `device:${deviceId}`, {}, trx);
+    });
+    this.#secretCache.delete(deviceId);
+    this.onRegistered(deviceId, password);
+    this.onRevoked(deviceId);
+    return { deviceId, username: deviceId, password, ...this.endpoints() };
+  }
+
   /** Re-reads the revoked set (at start, and periodically for revocations by other replicas). */
   async loadRevoked(): Promise<void> {
     const rows = await this.db
@@ -248,15 +273,9 @@ export class DeviceService {
 
   /** Records a change of presence; the same news twice (last will and disconnect) is one event. */
   async recordPresence(deviceRowId: number, online: boolean, at: number): Promise<void> {
-    const result = await this.db
-      .updateTable('devices')
-      .set({ online: online ? 1 : 0, last_seen_at: at })
-      .where('id', '=', deviceRowId)
-      .where('online', '=', online ? 0 : 1)
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 1) {
-      await this.recordEvent(deviceRowId, null, online ? 'online' : 'offline', {}, at);
-    }
+    const kind = online ? 'online' : 'offline';
+    const event = { device_row_id: deviceRowId, action_id: null, kind, detail: '{}', at };
+    await this.#activity.presence(deviceRowId, online, event);
   }
 
   async recordEvent(
