@@ -64,7 +64,45 @@ const fieldValue = fc.oneof(
 const structured = fc
   .dictionary(fc.constantFrom(...FIELDS), fieldValue, { maxKeys: 12 })
   .map((obj) => JSON.stringify(obj));
+/** Valid messages of every kind, to be bent one or two fields at a time. */
+const validMessage = fc.oneof(
+  fc.record({ app: fc.constant('app'), version: fc.constant('1.0.0'), appId: fc.constant(7) }),
+  fc.record({
+    cmd: fc.constant('c-1'),
+    state: fc.constantFrom(...REPORTED_STATES),
+    bytes: fc.nat(),
+  }),
+  fc.record({ online: fc.boolean() }),
+  fc.record({
+    v: fc.constant(1),
+    op: fc.constant('install'),
+    id: fc.constant('c-2'),
+    app: fc.constant('app'),
+    version: fc.constant('2.0.0'),
+    url: fc.constant('http://10.0.0.5:8080/d/abc'),
+    size: fc.constant(1024),
+    sha256: fc.constant('0'.repeat(64)),
+    sig: fc.constant('c2ln'),
+    exp: fc.constant(1_900_000_000),
+  }),
+);
+const nearlyValid = fc
+  .tuple(
+    validMessage,
+    fc.array(fc.tuple(fc.constantFrom(...FIELDS), fc.option(fieldValue, { nil: undefined })), {
+      maxLength: 2,
+    }),
+  )
+  .map(([message, changes]) => {
+    const bent: Record<string, unknown> = { ...message };
+    for (const [key, value] of changes) {
+      if (value === undefined) delete bent[key];
+      else bent[key] = value;
+    }
+    return JSON.stringify(bent);
+  });
 const payloads = fc.oneof(
+  nearlyValid,
   structured,
   fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v) ?? 'null'),
   fc.string({ maxLength: 300 }),

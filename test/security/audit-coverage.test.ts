@@ -98,6 +98,13 @@ const SCENARIOS: [string, Scenario][] = [
     },
   ],
   [
+    'POST /api/v1/devices/{id}/credentials',
+    async (s) => {
+      await ok(s.api('POST', '/devices/audit-dev-1/credentials'));
+      return { action: 'device.rotate_secret', target: 'device:audit-dev-1' };
+    },
+  ],
+  [
     'POST /api/v1/devices/{id}/revoke',
     async (s) => {
       await ok(s.api('POST', '/devices/audit-dev-1/revoke'));

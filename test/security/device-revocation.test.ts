@@ -63,6 +63,23 @@ describe.each(TEST_DATABASES)('device revocation on %s', (database) => {
     );
   });
 
+  it('rotates a device secret: the old one is cut off, the new one works', async () => {
+    const creds = (await server.api('POST', '/devices', { deviceId: 'rot-1' })).body;
+    const device = await TestDevice.connect(creds, { app: 'a', version: '1' });
+    const closed = new Promise<void>((resolve) => device.client.once('close', () => resolve()));
+    const rotated = await server.api('POST', '/devices/rot-1/credentials');
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.password).not.toBe(creds.password);
+    expect(rotated.body.signingPublicKey).toBe(creds.signingPublicKey);
+    await closed;
+    await expect(TestDevice.connect(creds)).rejects.toThrow();
+    const again = await TestDevice.connect(rotated.body, { app: 'a', version: '1' });
+    expect((await server.api('GET', '/devices/rot-1')).body.revoked).toBe(false);
+    await again.close();
+    await device.close().catch(() => undefined);
+    expect((await server.api('POST', '/devices/rev-2/credentials')).status).toBe(409);
+  });
+
   it('leaves other devices connected and downloading', async () => {
     const creds = (await server.api('POST', '/devices', { deviceId: 'rev-3' })).body;
     const device = await TestDevice.connect(creds, { app: 'tijos-http-ota', version: '1.0.0' });

@@ -86,6 +86,15 @@ export function registerKeysCommands(program: Command): void {
   });
 
   withApiOptions(
+    keys
+      .command('rotate-device <id>')
+      .description('give a device a new MQTT secret; the old one stops working (shown once)'),
+  ).action(async (id: string, options) => {
+    const route = `/devices/${encodeURIComponent(id)}/credentials`;
+    printFields(options.json, await clientFor(options).request<object>('POST', route));
+  });
+
+  withApiOptions(
     keys.command('resign').description('re-sign packages the current manifest key has not signed'),
   ).action(async (options) => {
     printFields(

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { accountsRoutes } from './api/accounts-routes.js';
 import { auditRoutes } from './api/audit-routes.js';
+import { deviceCredentialsRoutes } from './api/device-credentials-routes.js';
 import { devicesRoutes } from './api/devices-routes.js';
 import { enrollmentRoutes } from './api/enrollment-routes.js';
 import { keysRoutes } from './api/keys-routes.js';
@@ -80,6 +81,7 @@ export async function buildHttpApp(ctx: ServerContext, downloads: RawHandler): P
   tokensRoutes(app, ctx);
   enrollmentRoutes(app, ctx);
   keysRoutes(app, ctx);
+  deviceCredentialsRoutes(app, ctx);
 
   if (existsSync(CONSOLE_DIR)) {
     await app.register(fastifyStatic, { root: CONSOLE_DIR, prefix: '/', wildcard: false });
