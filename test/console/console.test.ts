@@ -59,8 +59,14 @@ describe('web console', () => {
     await server?.stop();
   });
 
-  const shot = (name: string) =>
-    page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
+  /** A screenshot, scrolled to the top first so the sticky header sits at the top. */
+  const shot = async (name: string, fullPage = true) => {
+    await page.evaluate(() => {
+      (document.activeElement as HTMLElement | null)?.blur();
+      window.scrollTo(0, 0);
+    });
+    await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage });
+  };
   const go = (hash: string) => page.goto(`${server.httpUrl}/#/${hash}`);
 
   it('signs in with a password where the server offers it, else with the admin token', async () => {

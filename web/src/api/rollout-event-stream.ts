@@ -11,6 +11,8 @@ export interface RolloutStreamHandlers {
 }
 
 const MAX_BACKOFF_MS = 10_000;
+/** A stream that lasted this long was healthy: its end is no reason to back off. */
+const HEALTHY_MS = 10_000;
 
 /**
  * Follows `GET /api/v1/rollouts/:id/events` with fetch() (EventSource cannot send the bearer
@@ -22,17 +24,24 @@ export function followRollout(
   handlers: RolloutStreamHandlers,
 ): () => void {
   const abort = new AbortController();
-  let backoff = 500;
 
   const connect = async (): Promise<void> => {
+    let backoff = 500;
+    handlers.onState('connecting');
     while (!abort.signal.aborted) {
-      handlers.onState(backoff === 500 ? 'connecting' : 'reconnecting');
-      const status = await readStream(token, id, abort.signal, handlers, () => (backoff = 500));
+      const started = Date.now();
+      const { status, opened } = await readStream(token, id, abort.signal, handlers);
       if (status === 401 || status === 403 || status === 404) {
+        handlers.onState('reconnecting');
         handlers.onFatal(status);
         return;
       }
       if (abort.signal.aborted) return;
+      if (opened && Date.now() - started > HEALTHY_MS) {
+        backoff = 500;
+        // The server ends every stream after a few minutes: reconnect at once, without alarm.
+        if (status === 200) continue;
+      }
       handlers.onState('reconnecting');
       await sleep(backoff, abort.signal);
       backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
@@ -42,34 +51,37 @@ export function followRollout(
   return () => abort.abort();
 }
 
-/** Reads one connection until it ends; returns the HTTP status (0 when the fetch failed). */
+/**
+ * Reads one connection until it ends: its HTTP status (0 when the fetch failed) and whether
+ * it got as far as streaming.
+ */
 async function readStream(
   token: string,
   id: number,
   signal: AbortSignal,
   handlers: RolloutStreamHandlers,
-  onOpen: () => void,
-): Promise<number> {
+): Promise<{ status: number; opened: boolean }> {
+  let opened = false;
   try {
     const response = await fetch(`/api/v1/rollouts/${id}/events`, {
       headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
       signal,
     });
-    if (!response.ok || !response.body) return response.status;
+    if (!response.ok || !response.body) return { status: response.status, opened };
 
-    onOpen();
+    opened = true;
     handlers.onState('live');
     const parser = new SseParser();
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     for (;;) {
       const { value, done } = await reader.read();
-      if (done) return response.status;
+      if (done) return { status: response.status, opened };
       for (const event of parser.push(value)) {
         if (event.event === 'rollout') handlers.onView(JSON.parse(event.data) as RolloutView);
       }
     }
   } catch {
-    return 0;
+    return { status: 0, opened };
   }
 }
 

@@ -8,6 +8,11 @@ import type { ServerContext } from '../server-context.js';
 const POLL_MS = 500;
 /** A comment line at least this often keeps proxies from closing a quiet stream. */
 const HEARTBEAT_MS = 15_000;
+/**
+ * A stream ends after this long and the client reconnects, so the bearer token is checked
+ * again: a revoked or expired token stops receiving within this time.
+ */
+const MAX_STREAM_MS = 5 * 60_000;
 /** A client this far behind (bytes buffered) is cut off rather than buffered without end. */
 const MAX_BUFFERED = 1024 * 1024;
 
@@ -36,7 +41,8 @@ export function rolloutEventsRoutes(app: FastifyInstance, ctx: ServerContext): v
         params: idParams,
         description:
           'Server-sent events: `event: rollout` with the rollout view as JSON, sent on connect ' +
-          'and on every change (at most twice a second); `: ping` comments keep it open.',
+          'and on every change (at most twice a second); `: ping` comments keep it open. ' +
+          'The server ends a stream after 5 minutes; reconnect (docs/console.md).',
         produces: ['text/event-stream'],
       },
     },
@@ -55,7 +61,11 @@ export function rolloutEventsRoutes(app: FastifyInstance, ctx: ServerContext): v
       });
       reply.raw.write('retry: 2000\n\n');
       hub.subscribe(id, reply.raw, first);
-      reply.raw.on('close', () => hub.unsubscribe(id, reply.raw));
+      const limit = setTimeout(() => reply.raw.end(), MAX_STREAM_MS);
+      reply.raw.on('close', () => {
+        clearTimeout(limit);
+        hub.unsubscribe(id, reply.raw);
+      });
     },
   );
 }
