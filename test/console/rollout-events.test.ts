@@ -4,7 +4,7 @@ import { SseParser, type ServerSentEvent } from '../../web/src/api/sse-parser.js
 import { FIXTURE_TAPK } from '../support/fixture.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
-/** `GET /api/v1/rollouts/:id/events`, the console's live feed, read the way the console reads it. */
+/** `GET /api/v1/rollouts/:id/events`, the console's live feed, read as the console reads it. */
 describe('rollout events (server-sent)', () => {
   let server: TestServer;
   let rolloutId: number;

@@ -7,7 +7,7 @@ interface Props {
   onChange: (draft: RolloutDraft) => void;
 }
 
-/** Which devices: listed ids, tags, an app (and versions below one). The API joins them with AND. */
+/** Which devices: listed ids, tags, an app (below a version). The API joins them with AND. */
 export function TargetFields({ draft, pkg, onChange }: Props) {
   const set = (key: 'devices' | 'tags' | 'app' | 'versionBelow') => (value: string) =>
     onChange({ ...draft, [key]: value });
