@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import { connect, type Socket } from 'node:net';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -156,6 +157,46 @@ describe('front server', () => {
     expect(headResponse.endsWith('\r\n\r\n')).toBe(true);
     expect(refusal).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n/);
     c.end();
+  });
+
+  it("lets Node's HTTP server time out a slow request head it was handed", async () => {
+    const httpServer = createServer(
+      { headersTimeout: 300, requestTimeout: 300, connectionsCheckingInterval: 50 },
+      (_req, res) => res.end(),
+    );
+    const front = s.handler.createFrontServer(httpServer);
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    try {
+      const c = new RawClient((front.address() as { port: number }).port);
+      c.send('GET /api/v1/packages HTTP/1.1\r\nHost: x\r\n'); // never finished
+      await waitFor(() => c.closed, 3000);
+      expect(c.received.toString()).toMatch(/^HTTP\/1\.1 408 /);
+
+      // The same after a download answered on the lean path.
+      const d = new RawClient((front.address() as { port: number }).port);
+      d.send(get(s.path()) + 'GET /api/v1/packages HTTP/1.1\r\nHost: x\r\n');
+      await waitFor(() => d.closed, 3000);
+      expect(d.responses()[0].head).toMatch(/^HTTP\/1\.1 200 /);
+      expect(d.received.toString()).toContain('HTTP/1.1 408 ');
+    } finally {
+      httpServer.closeAllConnections();
+      httpServer.close();
+      front.close();
+    }
+  });
+
+  it('cuts a download request head that trickles in too slowly', async () => {
+    const front = s.handler.createFrontServer(createServer(), { headersTimeoutMs: 300 });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    try {
+      const c = new RawClient((front.address() as { port: number }).port);
+      c.send(`GET ${s.path()} HTTP/1.1\r\n`);
+      const timer = setInterval(() => c.send('X-Slow: 1\r\n'), 100);
+      await waitFor(() => c.closed, 3000).finally(() => clearInterval(timer));
+      expect(c.received.length).toBe(0);
+    } finally {
+      front.close();
+    }
   });
 
   it('closes idle keep-alive connections', async () => {

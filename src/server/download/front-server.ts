@@ -52,6 +52,13 @@ export class FrontServer extends NetServer {
     }, every);
     sweeper.unref();
     this.on('close', () => clearInterval(sweeper));
+
+    // Node's HTTP server starts checking its headers and request timeouts when it emits
+    // 'listening'. It does not listen itself here, so it is told when we do; without it a
+    // handed-over connection could trickle a request head forever.
+    this.on('listening', () => {
+      if (!httpServer.listening) httpServer.emit('listening');
+    });
   }
 
   /** Ends the connections still served here; handed-over ones belong to the HTTP server. */
@@ -126,7 +133,10 @@ class LeanConnection implements BodySink {
       const buf = this.#buf;
       const end = buf.indexOf(HEAD_END, this.#scanFrom);
       if (end < 0) {
-        if (buf.length > this.settings.maxHeadBytes) return this.#handOver();
+        // Not a download (an API call, the console): Node's from the first bytes on.
+        if (buf.length > this.settings.maxHeadBytes || !mayBeDownload(buf)) {
+          return this.#handOver();
+        }
         this.#scanFrom = Math.max(0, buf.length - 3);
         return;
       }
@@ -218,7 +228,14 @@ class LeanConnection implements BodySink {
   #done(): void {
     this.#busy = false;
     this.#lastActivity = Date.now();
-    if (!this.#request!.keepAlive) return void this.socket.end();
+    if (!this.#request!.keepAlive) {
+      // Everything is with the kernel and the client sent nothing more: close at once, as
+      // nginx does; the kernel still delivers the queued bytes, then FIN. Bytes still unread
+      // would turn the close into a reset that can destroy the response at the client, so
+      // then the write side is shut down and the client left to close (RFC 9112 §9.6).
+      const quiet = this.#buf === undefined && this.socket.writableLength === 0;
+      return void (quiet ? this.socket.destroy() : this.socket.end());
+    }
     this.#request = undefined;
     if (this.socket.isPaused()) this.socket.resume();
     if (this.#buf !== undefined) this.#next();
@@ -246,6 +263,16 @@ class LeanConnection implements BodySink {
     this.httpServer.emit('connection', socket);
     socket.resume();
   }
+}
+
+const GET_PREFIX = Buffer.from('GET /d/');
+const HEAD_PREFIX = Buffer.from('HEAD /d/');
+
+/** Whether `buf` starts like a download request (or is too short to tell). */
+function mayBeDownload(buf: Buffer): boolean {
+  const prefix = buf[0] === 0x48 ? HEAD_PREFIX : GET_PREFIX;
+  const n = Math.min(buf.length, prefix.length);
+  return buf.compare(prefix, 0, n, 0, n) === 0;
 }
 
 const CONNECTION = Symbol('tiota.leanConnection');
