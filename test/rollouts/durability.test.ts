@@ -28,8 +28,22 @@ describe.each(TEST_DATABASES)('a rollout surviving kill -9 on %s', (database) =>
     // The same replica coming back: it takes its own lease at once (issue 6 covers another
     // replica taking over after the lease expires).
     const extra = ['--replica-id', 'durability', ...(pg ? ['--database-url', pg.url] : [])];
-    server = new ServerProcess(path.join(work, 'data'), await freePort(), await freePort(), extra);
-    await server.start();
+    // Ports are picked free and kept across the restart; another process may take one in
+    // the meantime, so a first start that finds its port taken tries new ones.
+    for (let tries = 0; ; tries++) {
+      server = new ServerProcess(
+        path.join(work, 'data'),
+        await freePort(),
+        await freePort(),
+        extra,
+      );
+      try {
+        await server.start();
+        return;
+      } catch (error) {
+        if (tries >= 2 || !/already in use/.test(String(error))) throw error;
+      }
+    }
   });
 
   afterAll(async () => {
@@ -72,7 +86,7 @@ describe.each(TEST_DATABASES)('a rollout surviving kill -9 on %s', (database) =>
       soakSeconds: 0,
       successThreshold: 100,
       maxConcurrentDownloads: 3,
-      ackTimeoutSeconds: 2,
+      ackTimeoutSeconds: 5,
       maxRetries: 3,
       retryBackoffSeconds: 0.2,
     };

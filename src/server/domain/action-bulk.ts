@@ -4,7 +4,7 @@ import { canMove, isTerminal, type ActionState } from './action-state.js';
 import type { ActionChange } from './action-store.js';
 
 /** Ids per statement: well under SQLite's and PostgreSQL's limits on bound parameters. */
-export const ID_CHUNK = 500;
+export const ID_CHUNK = 2000;
 
 /**
  * Applies one change to many actions that were all read in state `from`, in a few statements.

@@ -9,7 +9,7 @@ export interface ActionEvent {
 }
 
 /** Rows per insert: well under SQLite's and PostgreSQL's limits on bound parameters. */
-const CHUNK = 500;
+const CHUNK = 2000;
 
 /**
  * Appends many device history events in a few statements: the engine records one per action

@@ -87,8 +87,8 @@ export class RolloutAdmission {
     );
     // One download always fits when nothing else is in flight, so a package too large for
     // the deadline still goes out, one device at a time (the plan warned about it).
-    const byBandwidth =
-      flights.total === 0 ? 1 : Math.floor((bandwidth - flights.bytesPerSecond) / rate);
+    const spare = Math.floor((bandwidth - flights.bytesPerSecond) / rate);
+    const byBandwidth = flights.total === 0 ? Math.max(spare, 1) : spare;
     const byServer = (this.limits.maxDownloads || Infinity) - flights.total;
     return Math.max(0, Math.min(cap - own, byBandwidth, byServer));
   }

@@ -28,6 +28,7 @@ export class AutoDevice {
   #client: MqttClient | null = null;
   readonly #executed = new Set<string>();
   #stopped = false;
+  #busy = false;
 
   constructor(
     readonly creds: { deviceId: string; password: string; mqttUrl: string },
@@ -78,9 +79,11 @@ export class AutoDevice {
   }
 
   #execute(command: InstallCommand): void {
-    if (this.#executed.has(command.id) || command.version === this.version) return;
+    // While the OTA app runs, the user app that takes commands does not.
+    if (this.#busy || this.#executed.has(command.id) || command.version === this.version) return;
     this.#executed.add(command.id);
-    void this.#ota(command);
+    this.#busy = true;
+    void this.#ota(command).finally(() => (this.#busy = false));
   }
 
   async #ota(command: InstallCommand): Promise<void> {

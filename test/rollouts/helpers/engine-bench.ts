@@ -91,6 +91,13 @@ export class EngineBench {
 
   async devices(prefix: string, n: number, online = true): Promise<string[]> {
     const ids = Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}`);
+    for (let i = 0; i < ids.length; i += 500) {
+      await this.insertDevices(ids.slice(i, i + 500), online);
+    }
+    return ids;
+  }
+
+  private async insertDevices(ids: string[], online: boolean): Promise<void> {
     await this.database.db
       .insertInto('devices')
       .values(
@@ -109,7 +116,6 @@ export class EngineBench {
         })) as never,
       )
       .execute();
-    return ids;
   }
 
   async rollout(devices: string[], settings: Record<string, unknown>): Promise<number> {
