@@ -215,7 +215,13 @@ export class DownloadService {
     this.stats.refused(code);
     // Never the token: a URL is a credential. The grant's ids are enough to follow up.
     const fields = grant
-      ? { code, cap, packageId: grant.packageId, deviceRowId: grant.deviceRowId }
+      ? {
+          code,
+          cap,
+          packageId: grant.packageId,
+          deviceRowId: grant.deviceRowId,
+          actionId: grant.actionId,
+        }
       : { code };
     if (code === 'overloaded') this.#deps.log.warn(fields, 'download refused');
     else if (code !== 'internal') this.#deps.log.info(fields, 'download refused'); // see #fail

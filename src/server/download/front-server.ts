@@ -253,7 +253,8 @@ class LeanConnection implements BodySink {
     const { socket } = this;
     socket.removeListener('data', onSocketData);
     socket.removeListener('close', onSocketClose);
-    delete (socket as ConnectionSocket)[CONNECTION];
+    // Not `delete`: that would drop the socket's properties into slow dictionary mode.
+    (socket as ConnectionSocket)[CONNECTION] = undefined;
     socket.removeListener('error', ignore);
     this.registry.delete(this);
 
