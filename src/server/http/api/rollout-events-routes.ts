@@ -43,7 +43,13 @@ export function rolloutEventsRoutes(app: FastifyInstance, ctx: ServerContext): v
           'Server-sent events: `event: rollout` with the rollout view as JSON, sent on connect ' +
           'and on every change (at most twice a second); `: ping` comments keep it open. ' +
           'The server ends a stream after 5 minutes; reconnect (docs/console.md).',
-        produces: ['text/event-stream'],
+        summary: 'Follow a rollout live (server-sent events)',
+        response: {
+          200: {
+            description: 'An endless text/event-stream of `rollout` events',
+            content: { 'text/event-stream': { schema: { type: 'string' } } },
+          },
+        },
       },
     },
     async (request, reply) => {
