@@ -131,6 +131,24 @@ describe('external broker: Mosquitto with the project configuration', () => {
     await expect(TestDevice.connect(creds)).rejects.toThrow(/Not authorized|Bad User Name/i);
   });
 
+  it('comes back after Mosquitto restarts: reconnects, subscribes again, hears devices', async () => {
+    const creds = await register('mq-restart');
+    await connect(creds, { app: 'demo', version: '1.0.0' }).then((d) => d.close());
+    await broker.restart();
+    await eventually(async () => (await fetch(`${server.httpUrl}/healthz`)).ok, 10_000, 'healthy');
+    // The server's subscriptions may trail its reconnect by a moment: say hello until heard.
+    const device = await connect(creds);
+    await eventually(
+      async () => {
+        await device.hello({ app: 'demo', version: '1.0.2' });
+        return (await version('mq-restart')) === '1.0.2';
+      },
+      10_000,
+      'hello heard',
+    );
+    await device.close();
+  });
+
   it('runs the deploy flow end to end, with presence from the last will', async () => {
     const creds = await register('mq-flow');
     const device = await connect(creds, {

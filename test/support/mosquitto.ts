@@ -22,6 +22,8 @@ export interface MosquittoBroker {
     mosquittoAclFile: string;
     mosquittoPidFile: string;
   };
+  /** Stops the broker and starts it again on the same port (a broker restart). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -43,15 +45,7 @@ export async function startMosquitto(): Promise<MosquittoBroker> {
   const conf = path.join(dir, 'mosquitto.conf');
   await writeFile(conf, await projectConfig(files, port));
 
-  const child = spawn(MOSQUITTO_BIN, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.once('error', (error) => (log += `\n${error.message}`));
-  await waitForPort(port, () => (child.exitCode !== null || child.signalCode ? log : null));
-  // Tiota signals the pid in this file: it must be there before a server starts.
-  await readFile(files.pidFile, 'utf8');
-
+  let broker = await run(conf, port, files.pidFile);
   return {
     port,
     ...files,
@@ -64,10 +58,35 @@ export async function startMosquitto(): Promise<MosquittoBroker> {
       mosquittoAclFile: files.aclFile,
       mosquittoPidFile: files.pidFile,
     },
+    restart: async () => {
+      await broker.stop();
+      broker = await run(conf, port, files.pidFile);
+    },
+    stop: async () => {
+      await broker.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Starts `mosquitto -c conf` and waits until it listens and has written its pid file. */
+async function run(
+  conf: string,
+  port: number,
+  pidFile: string,
+): Promise<{ stop(): Promise<void> }> {
+  const child = spawn(MOSQUITTO_BIN, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.once('error', (error) => (log += `\n${error.message}`));
+  await waitForPort(port, () => (child.exitCode !== null || child.signalCode ? log : null));
+  // Tiota signals the pid in this file: it must be there before a server starts.
+  await readFile(pidFile, 'utf8');
+  return {
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
-      await rm(dir, { recursive: true, force: true });
     },
   };
 }
