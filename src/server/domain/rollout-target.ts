@@ -67,28 +67,26 @@ export function compareVersions(a: string, b: string): number {
   return 0;
 }
 
+/** Device ids per lookup: well under the databases' limits on bound parameters. */
+const ID_CHUNK = 2000;
+
+/**
+ * The devices a target names, in device id order (the order batches are cut in). Revoked
+ * devices are left out; an explicit id that does not exist is an error.
+ */
 export async function resolveTarget(
   db: Kysely<Database>,
   target: RolloutTarget,
 ): Promise<Selectable<DevicesTable>[]> {
-  let query = db.selectFrom('devices').selectAll().where('revoked_at', 'is', null);
+  let rows: Selectable<DevicesTable>[];
   if (target.devices) {
-    const unknown = new Set(target.devices);
-    const rows = target.devices.length
-      ? await db
-          .selectFrom('devices')
-          .select('device_id')
-          .where('device_id', 'in', target.devices)
-          .execute()
-      : [];
-    for (const r of rows) unknown.delete(r.device_id);
-    if (unknown.size > 0) {
-      throw new TiotaError('not_found', `device ${[...unknown].slice(0, 5).join(', ')}`);
-    }
-    query = query.where('device_id', 'in', target.devices.length ? target.devices : ['']);
+    rows = await byIds(db, [...new Set(target.devices)]);
+    if (target.app) rows = rows.filter((r) => r.app_name === target.app);
+  } else {
+    let query = db.selectFrom('devices').selectAll().where('revoked_at', 'is', null);
+    if (target.app) query = query.where('app_name', '=', target.app);
+    rows = await query.execute();
   }
-  if (target.app) query = query.where('app_name', '=', target.app);
-  let rows = await query.orderBy('device_id').execute();
   if (target.tags) {
     const wanted = new Set(target.tags);
     rows = rows.filter((r) => (JSON.parse(r.tags) as string[]).some((tag) => wanted.has(tag)));
@@ -97,5 +95,20 @@ export async function resolveTarget(
     const below = target.versionBelow;
     rows = rows.filter((r) => r.app_version !== null && compareVersions(r.app_version, below) < 0);
   }
-  return rows;
+  return rows.sort((a, b) => (a.device_id < b.device_id ? -1 : a.device_id > b.device_id ? 1 : 0));
+}
+
+async function byIds(db: Kysely<Database>, ids: string[]): Promise<Selectable<DevicesTable>[]> {
+  const found: Selectable<DevicesTable>[] = [];
+  for (let i = 0; i < ids.length; i += ID_CHUNK) {
+    const chunk = ids.slice(i, i + ID_CHUNK);
+    found.push(
+      ...(await db.selectFrom('devices').selectAll().where('device_id', 'in', chunk).execute()),
+    );
+  }
+  const known = new Set(found.map((r) => r.device_id));
+  const unknown = ids.filter((id) => !known.has(id));
+  if (unknown.length > 0)
+    throw new TiotaError('not_found', `device ${unknown.slice(0, 5).join(', ')}`);
+  return found.filter((r) => r.revoked_at === null);
 }
