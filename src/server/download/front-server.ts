@@ -3,7 +3,7 @@ import { Server as NetServer, type Socket } from 'node:net';
 
 import type { Decision, DownloadService } from './download-service.js';
 import { parseRequestHead, type ParsedHead } from './request-head-parser.js';
-import { bodilessResponse, transferHead } from './response-head.js';
+import { bodilessResponse, transferHead, wholeResponse } from './response-head.js';
 import type { BodySink, Transfer } from './transfer.js';
 
 export interface FrontServerOptions {
@@ -178,10 +178,16 @@ class LeanConnection implements BodySink {
       return this.#done();
     }
 
-    // Head and a small body leave in one writev: cork, write both, uncork.
     const t = d.transfer;
     this.#transfer = t;
     t.sink = this;
+    const whole = wholeResponse(t, req.keepAlive, req.http10);
+    if (whole !== undefined) {
+      socket.write(whole);
+      return this.#afterEnd();
+    }
+
+    // Head and the first of the body leave in one writev: cork, write both, uncork.
     this.#corked = true;
     socket.cork();
     socket.write(transferHead(t, req.keepAlive, req.http10), 'latin1');

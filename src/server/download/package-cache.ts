@@ -33,7 +33,7 @@ export interface CachedPackage extends ResolvedPackage {
   readonly fullHeadText: string;
   /** fullHeadText without Content-Length, for a 206 that adds its own. */
   readonly partHeadText: string;
-  /** Whole 200 heads of the current second, encoded, by connection variant (response-head.ts). */
+  /** Whole-200 heads (and small whole responses) of the current second (response-head.ts). */
   readonly encodedHeads: { second: number; readonly byVariant: Array<Buffer | undefined> };
   /** The whole body, when small and hot; otherwise it streams from `filePath`. */
   body: Buffer | undefined;
@@ -141,7 +141,7 @@ export class PackageCache {
       fullHeaders,
       fullHeadText: lines(),
       partHeadText: lines('Content-Length'),
-      encodedHeads: { second: 0, byVariant: [undefined, undefined, undefined] },
+      encodedHeads: { second: 0, byVariant: new Array<Buffer | undefined>(6).fill(undefined) },
       body: undefined,
       inFlight: 0,
       lastUsed: ++this.#clock,

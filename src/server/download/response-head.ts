@@ -38,15 +38,70 @@ function tail(keepAlive: boolean, http10: boolean): string {
   return http10 ? `${currentDateLine()}Connection: keep-alive\r\n\r\n` : `${currentDateLine()}\r\n`;
 }
 
-/** Head of a body response (200 or 206). */
-export function transferHead(t: Transfer, keepAlive: boolean, http10: boolean): string {
+/**
+ * Head of a body response (200 or 206). The head of a whole 200, the hot case, is kept
+ * encoded per package for the current second, so most downloads build and encode no text.
+ */
+export function transferHead(t: Transfer, keepAlive: boolean, http10: boolean): Buffer | string {
   const { pkg } = t;
-  if (t.status === 200)
-    return `${STATUS_LINES.get(200)}${pkg.fullHeadText}${tail(keepAlive, http10)}`;
+  if (t.status === 200) return encodedHead(t, keepAlive, http10);
   return (
     `${STATUS_LINES.get(206)}${pkg.partHeadText}Content-Length: ${t.length}\r\n` +
     `Content-Range: bytes ${t.start}-${t.end}/${pkg.size}\r\n${tail(keepAlive, http10)}`
   );
+}
+
+/** Bodies up to this size are also kept joined to their head: one write per download. */
+export const WHOLE_RESPONSE_BYTES = 64 * 1024;
+
+/**
+ * Head and body of a whole 200 of a small in-memory package, joined into one buffer for the
+ * current second (the copy is made once a second, not per request). One plain write then
+ * replaces cork, two writes, writev and uncork. Undefined when the response is not such.
+ */
+export function wholeResponse(
+  t: Transfer,
+  keepAlive: boolean,
+  http10: boolean,
+): Buffer | undefined {
+  const { pkg } = t;
+  if (t.status !== 200 || pkg.body === undefined || pkg.size > WHOLE_RESPONSE_BYTES) {
+    return undefined;
+  }
+  const variant = variantOf(keepAlive, http10) + 3;
+  const cache = currentHeads(t);
+  let whole = cache.byVariant[variant];
+  if (whole === undefined) {
+    whole = Buffer.concat([encodedHead(t, keepAlive, http10), pkg.body]);
+    cache.byVariant[variant] = whole;
+  }
+  return whole;
+}
+
+function variantOf(keepAlive: boolean, http10: boolean): number {
+  return keepAlive ? (http10 ? 2 : 1) : 0;
+}
+
+function currentHeads(t: Transfer): Transfer['pkg']['encodedHeads'] {
+  const cache = t.pkg.encodedHeads;
+  currentDateLine();
+  if (cache.second !== dateSecond) {
+    cache.second = dateSecond;
+    cache.byVariant.fill(undefined);
+  }
+  return cache;
+}
+
+function encodedHead(t: Transfer, keepAlive: boolean, http10: boolean): Buffer {
+  const cache = currentHeads(t);
+  const variant = variantOf(keepAlive, http10);
+  let head = cache.byVariant[variant];
+  if (head === undefined) {
+    const text = `${STATUS_LINES.get(200)}${t.pkg.fullHeadText}${tail(keepAlive, http10)}`;
+    head = Buffer.from(text, 'latin1');
+    cache.byVariant[variant] = head;
+  }
+  return head;
 }
 
 /** Head and body of every answer without a package body (refusals, 304, HEAD). */
