@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mosquittoPasswordMatches } from '../../src/server/mqtt/mosquitto-password-hash.js';
 import type { HelloMessage, InstallCommand } from '../../src/shared/protocol/index.js';
-import { FIXTURE_TAPK } from '../support/fixture.js';
+import { FIXTURE_TAPK, REPO_ROOT } from '../support/fixture.js';
 import { startMosquitto, type MosquittoBroker } from '../support/mosquitto.js';
 import { eventually, TestDevice } from '../support/mqtt-device.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
@@ -85,7 +86,9 @@ describe('external broker: Mosquitto with the project configuration', () => {
     expect(
       mosquittoPasswordMatches(SERVER_PASSWORD, serverLine.slice(SERVER_ACCOUNT.length + 1)),
     ).toBe(true);
-    expect(await readFile(broker.aclFile, 'utf8')).toContain('pattern read tiota/v1/d/%u/cmd');
+    // The ACL written is the one docs/deploy.md shows (deploy/mosquitto/acl).
+    const shipped = await readFile(path.join(REPO_ROOT, 'deploy/mosquitto/acl'), 'utf8');
+    expect(await readFile(broker.aclFile, 'utf8')).toBe(shipped);
   });
 
   it("does not let device A read device B's commands or speak for B", async () => {
