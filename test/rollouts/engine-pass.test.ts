@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SYSTEM_ACTOR } from '../../src/server/domain/audit-log.js';
 import { openTestDatabase, TEST_DATABASES, type TestDatabase } from '../support/test-databases.js';
 import { EngineBench, PACKAGE_SIZE } from './helpers/engine-bench.js';
 
@@ -90,6 +91,39 @@ describe.each(TEST_DATABASES)('engine passes on %s', (kind) => {
       .execute();
     expect(pauses).toHaveLength(1);
     expect(bench.published).toHaveLength(0); // the queued batch 3 was never sent
+  });
+
+  it('approves on resume only a batch with nothing left to decide', async () => {
+    const bench = await EngineBench.open(database, limits);
+    const ids = await bench.devices('a', 6);
+    const settings = { canary: 0, batchStrategy: 'fixed', batchSize: 3, errorThreshold: null };
+    const id = await bench.rollout(ids, settings);
+    const actions = await bench.actions(id);
+    const approved = async () =>
+      (
+        await database.db
+          .selectFrom('rollouts')
+          .select('approved_batch')
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow()
+      ).approved_batch;
+
+    // Paused by the operator mid-batch: resuming leaves the success threshold in force.
+    await bench.setState(id, [actions[0].id], 'succeeded');
+    await bench.setState(id, [actions[1].id, actions[2].id], 'sent');
+    await bench.rollouts.pause(id, SYSTEM_ACTOR);
+    await bench.rollouts.resume(id, SYSTEM_ACTOR);
+    expect(await approved()).toBe(-1);
+
+    // The batch finished below its threshold and paused: resuming approves it.
+    await bench.setState(id, [actions[1].id, actions[2].id], 'failed');
+    const engine = bench.engine();
+    await engine.tick();
+    expect((await bench.rollouts.get(id)).pauseReason).toMatch(/success threshold not reached/);
+    await bench.rollouts.resume(id, SYSTEM_ACTOR);
+    expect(await approved()).toBe(0);
+    await engine.tick();
+    expect((await bench.rollouts.get(id)).currentBatch).toBe(1);
   });
 
   it('retries a silent device with backoff, each attempt a new command id, then times it out', async () => {

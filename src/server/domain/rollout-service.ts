@@ -1,7 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { TiotaError } from '../errors.js';
 import type { Database, DevicesTable, RolloutsTable } from '../store/schema.js';
-import { ERROR_STATES, type ActionState } from './action-state.js';
+import type { ActionState } from './action-state.js';
 import type { Actor, AuditLog } from './audit-log.js';
 import { splitIntoBatches } from './batch-plan.js';
 import { commandId } from './command-issuer.js';
@@ -10,6 +10,7 @@ import { buildPlan, DEFAULT_LIMITS, type PacingLimits, type RolloutPlan } from '
 import { parseSettings, storedSettings, type RolloutSettings } from './rollout-settings.js';
 import { supersedeOlder, type CanceledCommand } from './rollout-supersede.js';
 import { parseTarget, resolveTarget, type RolloutTarget } from './rollout-target.js';
+import { resumeState } from './rollout-resume.js';
 import { rolloutView, type RolloutStatus, type RolloutView } from './rollout-view.js';
 
 export type { RolloutStatus, RolloutView } from './rollout-view.js';
@@ -225,33 +226,18 @@ export class RolloutService {
   }
 
   /**
-   * Resumes a paused rollout. Resuming is the operator's decision on what stopped it: the
-   * errors seen so far are accepted (only new ones can trip the error threshold again), and
-   * the current batch is approved (it advances once its devices finish, without soak or
-   * approval). Offline devices of started batches get a fresh admission deadline.
+   * Resumes a paused rollout: errors so far are accepted and a decided batch is approved
+   * (rollout-resume.ts). Offline devices of started batches get a fresh admission deadline.
    */
   async resume(id: number, actor: Actor): Promise<RolloutView> {
     const row = await this.row(id);
     if (row.status === 'running') return this.#view(row);
     if (row.status !== 'paused')
       throw new TiotaError('invalid_state', `rollout ${id} is ${row.status}`);
-    const errors = await this.db
-      .selectFrom('actions')
-      .select(['batch', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('rollout_id', '=', id)
-      .where('state', 'in', [...ERROR_STATES])
-      .groupBy('batch')
-      .execute();
-    const ack = Object.fromEntries(errors.map((e) => [String(e.batch), Number(e.n)]));
     const resumed = await this.#transition(
       id,
       'paused',
-      {
-        status: 'running',
-        pause_reason: null,
-        approved_batch: row.current_batch,
-        error_ack: JSON.stringify(ack),
-      },
+      { status: 'running', pause_reason: null, ...(await resumeState(this.db, row)) },
       actor,
       'rollout.resume',
     );
