@@ -121,6 +121,7 @@ describe('web console', () => {
 
     await page.getByRole('link', { name: 'View details' }).click();
     packageId = Number(/#\/packages\/(\d+)/.exec(page.url())![1]);
+    await page.getByRole('heading', { name: 'TiJOS package (.tapk)' }).waitFor();
     const details = await page.locator('main').innerText();
     expect(details).toContain('OTA via CoAP');
     expect(details).toContain('2021-04-10T02:13:56');
@@ -242,14 +243,22 @@ describe('web console', () => {
 
   it('fits a 390 px phone screen', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
-    for (const hash of ['overview', 'devices', 'rollouts/2']) {
+    const pages = {
+      overview: page.getByRole('region', { name: 'Fleet' }),
+      devices: page.getByRole('table'),
+      [`packages/${packageId}`]: page.getByText('SHA-256'),
+      'rollouts/2': page.getByTestId('rollout-percent'),
+      'devices/field-03': page.getByRole('list', { name: 'History' }),
+    };
+    for (const [hash, loaded] of Object.entries(pages)) {
       await go(hash);
-      await page.locator('.card').first().waitFor();
+      await loaded.waitFor();
       const overflow = await page.evaluate(
         () => document.documentElement.scrollWidth - window.innerWidth,
       );
       expect(overflow, `#/${hash} scrolls sideways`).toBeLessThanOrEqual(0);
     }
+    await go('rollouts/2');
     await page.getByTestId('rollout-percent').waitFor();
     await shot('rollout-phone');
   });
