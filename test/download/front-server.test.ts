@@ -104,6 +104,17 @@ describe('front server', () => {
     c.end();
   });
 
+  it('answers a thousand pipelined requests sent in one write', async () => {
+    const c = new RawClient(s.port);
+    const head = `HEAD ${s.path()} HTTP/1.1\r\nHost: x\r\n\r\n`;
+    c.send(head.repeat(999) + get(s.path(), 'Connection: close\r\n') + head);
+    await waitFor(() => c.closed, 10_000);
+
+    const text = c.received.toString('latin1');
+    expect(text.match(/HTTP\/1\.1 200 OK/g)?.length).toBe(1000); // none after the close
+    expect(c.received.subarray(-fixture().size).equals(fixture().bytes())).toBe(true);
+  });
+
   it('hands a connection that starts with another path to Node', async () => {
     const c = new RawClient(s.port);
     c.send(get('/healthz'));

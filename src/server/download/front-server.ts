@@ -91,6 +91,10 @@ class LeanConnection implements BodySink {
   /** Inside #respond's cork: the end of a body is judged once the writes are flushed. */
   #corked = false;
   #endPending = false;
+  /** Inside #next's loop. */
+  #draining = false;
+  /** The client asked to close after the current response: later requests are ignored. */
+  #ending = false;
 
   constructor(
     readonly socket: Socket,
@@ -127,9 +131,23 @@ class LeanConnection implements BodySink {
     else if (this.#buf.length > this.settings.maxHeadBytes) this.socket.pause();
   }
 
-  /** Answers the buffered requests, one at a time. */
+  /**
+   * Answers the buffered requests, one at a time. Responses that finish at once call back
+   * into #done, which must not recurse here: the loop below picks the next request up, so
+   * a thousand pipelined requests cost a thousand turns, not a thousand stack frames.
+   */
   #next(): void {
-    while (this.#buf !== undefined && !this.#busy) {
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      this.#drain();
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  #drain(): void {
+    while (this.#buf !== undefined && !this.#busy && !this.#ending) {
       const buf = this.#buf;
       const end = buf.indexOf(HEAD_END, this.#scanFrom);
       if (end < 0) {
@@ -235,6 +253,7 @@ class LeanConnection implements BodySink {
     this.#busy = false;
     this.#lastActivity = Date.now();
     if (!this.#request!.keepAlive) {
+      this.#ending = true;
       // Everything is with the kernel and the client sent nothing more: close at once, as
       // nginx does; the kernel still delivers the queued bytes, then FIN. Bytes still unread
       // would turn the close into a reset that can destroy the response at the client, so
