@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -43,4 +43,22 @@ export function startNginx(prefix: string, root: string, port: number): ChildPro
   return spawn('nginx', ['-p', prefix, '-c', conf, '-e', path.join(prefix, 'error.log')], {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+}
+
+/** The worker of an nginx master (its only child), whose CPU time the bench reads. */
+export async function nginxWorkerPid(masterPid: number): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        if (ppid === masterPid) return Number(entry);
+      } catch {
+        // the process ended while we looked
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`nginx (pid ${masterPid}) started no worker`);
 }

@@ -45,7 +45,8 @@ export function machineFacts(connections: number, seconds: number, rounds: numbe
     `${firstLine('nginx -v').replace('nginx version: ', '')}, ${firstLine('wrk -v').split(' [')[0]}.`,
     `wrk: 1 thread, ${connections} connections; per case and server ${seconds} s in ${rounds}`,
     `rounds alternating nginx and Tiota after a 1 s warm-up; req/s is each server's best round,`,
-    `"median" is the median of the per-round ratios. Loopback.`,
+    `"median" is the median of the per-round ratios; server CPU is user + system time of the`,
+    `nginx worker and of the Tiota process over all rounds, per response. Loopback.`,
   ].join(' ');
 }
 
@@ -74,16 +75,22 @@ export function renderSection(results: readonly CaseResult[], facts: string | nu
     const verdict =
       target === undefined ? '—' : `${ratio >= target ? 'met' : 'missed'} (≥ ${target})`;
     const errors = (w: readonly WrkResult[]) => w.reduce((n, x) => n + x.errors, 0);
+    const cpu = (w: readonly WrkResult[]) => {
+      const micros = w.reduce((n, x) => n + (x.serverCpuMicros ?? 0), 0);
+      const requests = w.reduce((n, x) => n + x.requests, 0);
+      return requests > 0 ? fmt(micros / requests) : '?';
+    };
     return (
       `| ${r.label} | ${fmt(nginx.requestsPerSecond)} | ${mb(nginx)} | ` +
       `${fmt(tiota.requestsPerSecond)} | ${mb(tiota)} | **${ratio.toFixed(2)}** | ` +
-      `${median(perRound).toFixed(2)} | ${verdict} | ${errors(r.nginx)} / ${errors(r.tiota)} |`
+      `${median(perRound).toFixed(2)} | ${verdict} | ${cpu(r.nginx)} / ${cpu(r.tiota)} | ` +
+      `${errors(r.nginx)} / ${errors(r.tiota)} |`
     );
   });
   return [
     ...(facts ? [facts, ''] : []),
-    '| case | nginx req/s | nginx MB/s | Tiota req/s | Tiota MB/s | Tiota/nginx | median | target | errors nginx / Tiota |',
-    '|---|---:|---:|---:|---:|---:|---:|---|---:|',
+    '| case | nginx req/s | nginx MB/s | Tiota req/s | Tiota MB/s | Tiota/nginx | median | target | server CPU µs/req nginx / Tiota | errors nginx / Tiota |',
+    '|---|---:|---:|---:|---:|---:|---:|---|---:|---:|',
     ...rows,
     '',
   ].join('\n');

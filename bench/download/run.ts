@@ -15,9 +15,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { signDownloadToken } from '../../src/shared/token/download-token.js';
-import { startNginx } from './nginx-server.js';
+import { nginxWorkerPid, startNginx } from './nginx-server.js';
 import { machineFacts, renderSection, writeSection, type CaseResult } from './report.js';
-import { runWrk, type WrkResult } from './wrk-run.js';
+import { processCpuMicros, runWrk, type WrkResult } from './wrk-run.js';
+
+/** A server under test: its URL and the process whose CPU time is read. */
+interface Target {
+  readonly url: string;
+  readonly pid: number;
+}
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FIXTURE = path.resolve(repo, '../shared/fixtures/tapk/tijos-http-ota.tapk');
@@ -104,25 +110,37 @@ async function waitForHttp(url: string): Promise<void> {
  * the machine does in the meantime (it is shared) falls on both alike; each server's best
  * round is its capacity, and the median of the per-round ratios is shown beside it.
  */
-async function measurePair(nginxUrl: string, tiotaUrl: string, keepAlive: boolean) {
+async function measurePair(
+  nginx: Target,
+  tiota: Target,
+  keepAlive: boolean,
+): Promise<{ nginx: WrkResult[]; tiota: WrkResult[] }> {
   const seconds = Math.max(1, Math.round(SECONDS / ROUNDS));
-  const run = (url: string, s: number) =>
-    runWrk({ url, connections: CONNECTIONS, seconds: s, keepAlive });
-  await run(nginxUrl, WARMUP_SECONDS);
-  await run(tiotaUrl, WARMUP_SECONDS);
+  const run = async (target: Target, s: number): Promise<WrkResult> => {
+    const before = processCpuMicros(target.pid);
+    const result = await runWrk({
+      url: target.url,
+      connections: CONNECTIONS,
+      seconds: s,
+      keepAlive,
+    });
+    result.serverCpuMicros = processCpuMicros(target.pid) - before;
+    return result;
+  };
+  await run(nginx, WARMUP_SECONDS);
+  await run(tiota, WARMUP_SECONDS);
 
-  const nginx: WrkResult[] = [];
-  const tiota: WrkResult[] = [];
+  const results = { nginx: [] as WrkResult[], tiota: [] as WrkResult[] };
   for (let round = 0; round < ROUNDS; round++) {
     if (round % 2 === 0) {
-      nginx.push(await run(nginxUrl, seconds));
-      tiota.push(await run(tiotaUrl, seconds));
+      results.nginx.push(await run(nginx, seconds));
+      results.tiota.push(await run(tiota, seconds));
     } else {
-      tiota.push(await run(tiotaUrl, seconds));
-      nginx.push(await run(nginxUrl, seconds));
+      results.tiota.push(await run(tiota, seconds));
+      results.nginx.push(await run(nginx, seconds));
     }
   }
-  return { nginx, tiota };
+  return results;
 }
 
 async function main(): Promise<void> {
@@ -148,7 +166,8 @@ async function main(): Promise<void> {
     const paths = Object.fromEntries(files.map((f) => [f.id, path.join(www, f.name)]));
 
     const [nginxPort, tiotaPort, diskPort] = [await freePort(), await freePort(), await freePort()];
-    children.push(startNginx(path.join(work, 'nginx'), www, nginxPort));
+    const nginxMaster = startNginx(path.join(work, 'nginx'), www, nginxPort);
+    children.push(nginxMaster);
     const secret = randomBytes(32);
     const tiota = startTiota(tiotaPort, secret, paths, 64 * 1024 * 1024);
     const tiotaDisk = startTiota(diskPort, secret, paths, 0);
@@ -169,14 +188,23 @@ async function main(): Promise<void> {
         secret,
       );
     await waitForHttp(`http://127.0.0.1:${nginxPort}/${files[0].name}`);
+    const nginxPid = await nginxWorkerPid(nginxMaster.pid!);
+    const nginxAt = (f: FileCase): Target => ({
+      url: `http://127.0.0.1:${nginxPort}/${f.name}`,
+      pid: nginxPid,
+    });
+    const tiotaAt = (port: number, pid: number, f: FileCase): Target => ({
+      url: `http://127.0.0.1:${port}/d/${tokenFor(f)}`,
+      pid,
+    });
 
     const results: CaseResult[] = [];
     for (const f of files) {
       for (const keepAlive of [true, false]) {
         const mode = keepAlive ? 'keep-alive' : 'new connection';
         const rounds = await measurePair(
-          `http://127.0.0.1:${nginxPort}/${f.name}`,
-          `http://127.0.0.1:${tiotaPort}/d/${tokenFor(f)}`,
+          nginxAt(f),
+          tiotaAt(tiotaPort, tiota.child.pid!, f),
           keepAlive,
         );
         results.push({ label: `${f.label}, ${mode}`, size: f.size, ...rounds });
@@ -188,8 +216,8 @@ async function main(): Promise<void> {
       const f = files[1];
       const mode = keepAlive ? 'keep-alive' : 'new connection';
       const rounds = await measurePair(
-        `http://127.0.0.1:${nginxPort}/${f.name}`,
-        `http://127.0.0.1:${diskPort}/d/${tokenFor(f)}`,
+        nginxAt(f),
+        tiotaAt(diskPort, tiotaDisk.child.pid!, f),
         keepAlive,
       );
       results.push({
