@@ -14,10 +14,16 @@ import {
 import { OtaFailure, type OtaReason } from './ota-reasons.js';
 
 /**
- * Called with every body chunk before it is written; may delay (a slow link) or call `cut` to
- * drop the connection. The simulator shapes devices' links with it; real devices leave it out.
+ * Called with every body chunk before it is written; may delay it (a slow link), or call `cut`
+ * to drop the connection and return how many of the chunk's bytes arrived before the drop.
+ * `dead` says whether the response was ended otherwise meanwhile (a deadline), so a long delay
+ * can stop early. The simulator shapes devices' links with it; real devices leave it out.
  */
-export type ChunkShaper = (chunk: Buffer, cut: () => void) => Promise<void> | void;
+export type ChunkShaper = (
+  chunk: Buffer,
+  cut: () => void,
+  dead: () => boolean,
+) => Promise<number | void> | number | void;
 
 export interface DownloadOptions {
   readonly url: string;
@@ -262,9 +268,16 @@ class Downloader {
           if (this.#offset + chunk.length > this.#o.expectedSize) {
             throw this.#tooLarge(`a body of more than ${this.#o.expectedSize - start} bytes`);
           }
-          if (shaper) await shaper(chunk, opened.discard);
-          if (opened.cut) return;
-          await this.#write(chunk);
+          // Nothing arrives after a drop, though the process may still hold queued chunks.
+          const over = (): boolean => opened.cut || opened.timedOut || this.#pastDeadline();
+          if (over()) return;
+          let arrived = chunk;
+          if (shaper) {
+            const n = await shaper(chunk, opened.discard, over);
+            if (typeof n === 'number') arrived = chunk.subarray(0, n);
+          }
+          if (opened.timedOut || this.#pastDeadline()) return;
+          if (arrived.length > 0) await this.#write(arrived);
           this.#o.onProgress?.(this.#offset);
         },
         shaper !== undefined,
@@ -273,7 +286,7 @@ class Downloader {
       if (error instanceof OtaFailure) throw error;
       throw new OtaFailure('write_failed', String(error), { bytes: this.#offset });
     }
-    if (opened.timedOut) throw this.#timeout();
+    if (opened.timedOut || this.#pastDeadline()) throw this.#timeout();
     this.#o.signal?.throwIfAborted();
     const received = this.#offset - start;
     if (opened.cut || !complete || (length !== null && received < length)) {
@@ -324,6 +337,10 @@ class Downloader {
     if (strong === this.#etag) return;
     this.#etag = strong;
     this.#o.onValidator?.(strong);
+  }
+
+  #pastDeadline(): boolean {
+    return Date.now() >= this.#deadline;
   }
 
   #tooLarge(what: string): OtaFailure {
