@@ -10,6 +10,7 @@ import {
   makeFiles,
   metric,
   startServer,
+  TRANSPORTS,
   waitFor,
   type TestServer,
 } from './download-test-server.js';
@@ -17,19 +18,10 @@ import {
 const { files, removeFiles } = makeFiles();
 afterAll(removeFiles);
 
-let s: TestServer;
-beforeAll(async () => {
-  s = await startServer(files);
-});
-afterAll(() => s.close());
-beforeEach(() => {
-  s.events.length = 0;
-});
-
 /** Downloads until `bytes` arrived, then drops the connection (a device losing its link). */
-function cutAfter(path: string, bytes: number): Promise<number> {
+function cutAfter(port: number, path: string, bytes: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: s.port, path, agent: false }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
       let n = 0;
       res.on('data', (c: Buffer) => {
         n += c.length;
@@ -42,7 +34,16 @@ function cutAfter(path: string, bytes: number): Promise<number> {
   });
 }
 
-describe('download accounting', () => {
+describe.each(TRANSPORTS)('download accounting over %s', (transport) => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startServer(files, {}, transport);
+  });
+  afterAll(() => s.close());
+  beforeEach(() => {
+    s.events.length = 0;
+  });
+
   it.each([
     { name: 'the tapk fixture', id: FIXTURE_ID },
     { name: 'a 1 MiB file', id: MIB_ID },
@@ -79,7 +80,7 @@ describe('download accounting', () => {
   it('counts a cut download, and completes it when the device resumes with Range', async () => {
     const size = files.get(BIG_ID)!.size;
     const path = s.path({ packageId: BIG_ID, deviceRowId: 60 });
-    const received = await cutAfter(path, 1024 * 1024);
+    const received = await cutAfter(s.port, path, 1024 * 1024);
     await waitFor(() => s.events.length === 1);
     const cut = s.events[0];
     expect(cut).toMatchObject({ status: 200, complete: false });

@@ -10,6 +10,7 @@ import {
   makeFiles,
   metric,
   startServer,
+  TRANSPORTS,
   waitFor,
   type TestServer,
 } from './download-test-server.js';
@@ -55,11 +56,15 @@ afterEach(async () => {
   s = undefined;
 });
 
-describe('download caps', () => {
+describe.each(TRANSPORTS)('download caps over %s', (transport) => {
   it('answers 503 with Retry-After above the server-wide cap, and counts it', async () => {
-    s = await startServer(files, {
-      limits: { maxInFlight: 2, maxInFlightPerPackage: 10, retryAfterSeconds: 7 },
-    });
+    s = await startServer(
+      files,
+      {
+        limits: { maxInFlight: 2, maxInFlightPerPackage: 10, retryAfterSeconds: 7 },
+      },
+      transport,
+    );
     const held = [
       await slowReader(s.port, s.path({ packageId: BIG_ID })),
       await slowReader(s.port, s.path({ packageId: BIG_ID, deviceRowId: 8 })),
@@ -84,9 +89,11 @@ describe('download caps', () => {
   });
 
   it('answers 503 above the per-package cap while other packages still download', async () => {
-    s = await startServer(files, {
-      limits: { maxInFlight: 10, maxInFlightPerPackage: 1, retryAfterSeconds: 3 },
-    });
+    s = await startServer(
+      files,
+      { limits: { maxInFlight: 10, maxInFlightPerPackage: 1, retryAfterSeconds: 3 } },
+      transport,
+    );
     const held = await slowReader(s.port, s.path({ packageId: BIG_ID }));
 
     const same = await fetchRaw(s.port, s.path({ packageId: BIG_ID, deviceRowId: 8 }));
@@ -101,14 +108,18 @@ describe('download caps', () => {
   });
 
   it('cuts a download that stopped moving, freeing its slot', async () => {
-    s = await startServer(files, {
-      limits: {
-        maxInFlight: 1,
-        maxInFlightPerPackage: 1,
-        retryAfterSeconds: 1,
-        stallTimeoutMs: 300,
+    s = await startServer(
+      files,
+      {
+        limits: {
+          maxInFlight: 1,
+          maxInFlightPerPackage: 1,
+          retryAfterSeconds: 1,
+          stallTimeoutMs: 300,
+        },
       },
-    });
+      transport,
+    );
     const held = await slowReader(s.port, s.path({ packageId: BIG_ID }));
     expect((await fetchRaw(s.port, s.path())).status).toBe(503);
 
