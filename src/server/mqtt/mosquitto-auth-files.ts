@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
@@ -30,9 +31,9 @@ export interface MosquittoAuthFilesOptions {
  * place (Mosquitto never reads half a file) and sends Mosquitto SIGHUP, on which it re-reads
  * them and drops connected clients whose account is gone (a revoked device is cut off).
  *
- * Every replica given the file options may write them; the content depends only on the
- * database, so replicas writing at once agree. Changes made on another replica are picked up
- * by polling every AUTH_POLL_MS.
+ * Every replica given the file options may write them; who may log in depends only on the
+ * database, so replicas writing at once agree (the last rename wins). Changes made on another
+ * replica are picked up by polling every AUTH_POLL_MS.
  */
 export class MosquittoAuthFiles {
   readonly #options: MosquittoAuthFilesOptions;
@@ -205,7 +206,8 @@ export function renderAclFile(serverUsername: string): string {
  * file or the new one. Readable by the group, for a broker that runs as another user.
  */
 async function writeAtomically(file: string, content: string): Promise<void> {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  // Named apart per writer: replicas may share the folder (a shared volume).
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomUUID()}.tmp`);
   await writeFile(temp, content, { mode: 0o640 });
   await chmod(temp, 0o640);
   await rename(temp, file);
