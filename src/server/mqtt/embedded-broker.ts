@@ -99,7 +99,10 @@ export class EmbeddedBroker implements MessageBus {
         `${TOPIC_ROOT}/+/${kind}`,
         (packet, done) => {
           this.#deliver({ topic: packet.topic, payload: Buffer.from(packet.payload as Buffer) });
-          done();
+          // Not done() in this stack: when Aedes has more publishes queued than its
+          // concurrency, a synchronous done() makes mqemitter run the next one inside this call,
+          // and 10,000 devices reporting at once overflowed the stack (bench:rollout crash).
+          process.nextTick(done);
         },
         () => undefined,
       );
