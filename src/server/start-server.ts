@@ -98,11 +98,10 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     }
     closers.push(() => bus.close());
     // Every secret is also kept in the broker's format, so a fleet can move to an external broker.
-    devices.onRegistered = (deviceId, password) => {
+    devices.onRegistered = (deviceId, password) =>
       saveBrokerPasswordHash(db, deviceId, password)
         .then(() => authFiles?.syncSoon())
         .catch((error: unknown) => log.error({ err: error, deviceId }, 'broker password not stored'));
-    };
     devices.onRevoked = (deviceId) => {
       bus.disconnect(deviceId);
       authFiles?.syncSoon();

@@ -59,7 +59,8 @@ const TAG_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 export class DeviceService {
   /** Hooks for the broker: forget cached credentials, cut a revoked device off. */
   onRevoked: (deviceId: string) => void = () => undefined;
-  onRegistered: (deviceId: string, password: string) => void = () => undefined;
+  /** Awaited, so the broker knows the secret before registration returns. */
+  onRegistered: (deviceId: string, password: string) => void | Promise<void> = () => undefined;
 
   readonly #secretCache = new Map<string, { hash: string; rowId: number; revoked: boolean }>();
   /** Revoked devices' row ids, kept in memory: every download checks it. */
@@ -121,7 +122,7 @@ export class DeviceService {
       }
       throw error;
     }
-    this.onRegistered(input.deviceId, password);
+    await this.onRegistered(input.deviceId, password);
     const endpoints = this.endpoints();
     return { deviceId: input.deviceId, username: input.deviceId, password, ...endpoints };
   }
@@ -179,7 +180,7 @@ export class DeviceService {
       await this.audit.record(actor, 'device.rotate_secret', `device:${deviceId}`, {}, trx);
     });
     this.#secretCache.delete(deviceId);
-    this.onRegistered(deviceId, password);
+    await this.onRegistered(deviceId, password);
     this.onRevoked(deviceId);
     return { deviceId, username: deviceId, password, ...this.endpoints() };
   }
