@@ -33,6 +33,23 @@ export interface DownloadHandler {
   close(): void;
 }
 
+/**
+ * Builds the download path. Wiring, in the server:
+ *
+ * ```ts
+ * const downloads = createDownloadHandler({ keyring, nowMs: Date.now, skewSeconds: 60, … });
+ * const app = Fastify({
+ *   serverFactory: (fastifyHandler) =>
+ *     http.createServer((req, res) =>
+ *       req.url?.startsWith('/d/') ? downloads.handle(req, res) : fastifyHandler(req, res),
+ *     ),
+ * });
+ * await app.ready();
+ * const front = downloads.createFrontServer(app.server);
+ * front.listen(config.httpPort, config.httpHost); // instead of app.listen()
+ * // stopping: front.close(); front.closeAllConnections(); await app.close(); downloads.close();
+ * ```
+ */
 export function createDownloadHandler(deps: DownloadDeps): DownloadHandler {
   const service = new DownloadService(deps);
   return {
