@@ -36,6 +36,11 @@ function compress(state: Int32Array, block: Uint8Array, at: number): void {
   for (let i = 0; i < 16; i++, at += 4) {
     W[i] = (block[at] << 24) | (block[at + 1] << 16) | (block[at + 2] << 8) | block[at + 3];
   }
+  compressLoaded(state);
+}
+
+/** One SHA-256 compression of the block already in W[0..15] into `state`. */
+function compressLoaded(state: Int32Array): void {
   for (let i = 16; i < 64; i++) {
     const w15 = W[i - 15];
     const w2 = W[i - 2];
@@ -127,16 +132,26 @@ export class HmacSha256 {
   mac(msg: Uint8Array, length = msg.length): Uint8Array {
     const state = this.#state;
     state.set(this.#inner);
-    finish(state, msg, length, BLOCK);
-    const digest = this.#digest;
-    for (let i = 0; i < 8; i++) {
-      digest[i * 4] = state[i] >>> 24;
-      digest[i * 4 + 1] = state[i] >>> 16;
-      digest[i * 4 + 2] = state[i] >>> 8;
-      digest[i * 4 + 3] = state[i];
+    if (length <= BLOCK - 9) {
+      // One block: the message, 0x80, zeros, the bit length; loaded as words directly.
+      W.fill(0, 0, 16);
+      for (let k = 0; k < length; k++) W[k >> 2] |= msg[k] << (24 - 8 * (k & 3));
+      W[length >> 2] |= 0x80 << (24 - 8 * (length & 3));
+      W[15] = (BLOCK + length) * 8;
+      compressLoaded(state);
+    } else {
+      finish(state, msg, length, BLOCK);
     }
+
+    // The outer message is the 32-byte inner digest: state words, then padding.
+    for (let i = 0; i < 8; i++) W[i] = state[i];
+    W[8] = 0x80000000 | 0;
+    W.fill(0, 9, 15);
+    W[15] = (BLOCK + 32) * 8;
     state.set(this.#outer);
-    finish(state, digest, digest.length, BLOCK);
+    compressLoaded(state);
+
+    const digest = this.#digest;
     for (let i = 0; i < 8; i++) {
       digest[i * 4] = state[i] >>> 24;
       digest[i * 4 + 1] = state[i] >>> 16;
