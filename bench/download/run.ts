@@ -70,7 +70,12 @@ function freePort(): Promise<number> {
   });
 }
 
-function startTiota(port: number, secret: Buffer, files: Record<number, string>, memory: number) {
+/** Starts the Tiota bench server on a port of its choosing; resolves once it listens. */
+async function startTiota(
+  secret: Buffer,
+  files: Record<number, string>,
+  memory: number,
+): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', path.join(repo, 'bench/download/tiota-server.ts')],
@@ -79,18 +84,44 @@ function startTiota(port: number, secret: Buffer, files: Record<number, string>,
       stdio: ['ignore', 'pipe', 'inherit'],
       env: {
         ...process.env,
-        BENCH_PORT: String(port),
+        BENCH_PORT: '0',
         BENCH_SECRET: secret.toString('hex'),
         BENCH_FILES: JSON.stringify(files),
         BENCH_MEMORY_BYTES: String(memory),
       },
     },
   );
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stdout!.once('data', () => resolve());
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once('data', (line: Buffer) =>
+      resolve(Number(/ready (\d+)/.exec(String(line))?.[1])),
+    );
     child.once('exit', (code) => reject(new Error(`tiota bench server exited (${code})`)));
   });
-  return { child, ready };
+  return { child, port };
+}
+
+/**
+ * Starts nginx on a free port. The port is found free and then handed to nginx, so another
+ * process on this shared machine may take it in between: then nginx exits and we try again.
+ */
+async function startNginxOnFreePort(
+  prefix: string,
+  root: string,
+  probe: string,
+): Promise<{ child: ChildProcess; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const child = startNginx(prefix, root, port);
+    const exited = new Promise<'exited'>((resolve) => child.once('exit', () => resolve('exited')));
+    const answered = waitForHttp(`http://127.0.0.1:${port}/${probe}`).then(
+      () => 'up' as const,
+      () => 'silent' as const,
+    );
+    const outcome = await Promise.race([answered, exited]);
+    if (outcome === 'up') return { child, port };
+    if (outcome === 'silent') child.kill('SIGTERM');
+    if (attempt === 3) throw new Error('nginx did not start (see its error.log above)');
+  }
 }
 
 async function waitForHttp(url: string): Promise<void> {
@@ -165,14 +196,14 @@ async function main(): Promise<void> {
     ];
     const paths = Object.fromEntries(files.map((f) => [f.id, path.join(www, f.name)]));
 
-    const [nginxPort, tiotaPort, diskPort] = [await freePort(), await freePort(), await freePort()];
-    const nginxMaster = startNginx(path.join(work, 'nginx'), www, nginxPort);
-    children.push(nginxMaster);
+    const nginx = await startNginxOnFreePort(path.join(work, 'nginx'), www, files[0].name);
+    children.push(nginx.child);
     const secret = randomBytes(32);
-    const tiota = startTiota(tiotaPort, secret, paths, 64 * 1024 * 1024);
-    const tiotaDisk = startTiota(diskPort, secret, paths, 0);
+    const [tiota, tiotaDisk] = await Promise.all([
+      startTiota(secret, paths, 64 * 1024 * 1024),
+      startTiota(secret, paths, 0),
+    ]);
     children.push(tiota.child, tiotaDisk.child);
-    await Promise.all([tiota.ready, tiotaDisk.ready]);
 
     const now = Math.floor(Date.now() / 1000);
     const tokenFor = (f: FileCase) =>
@@ -187,10 +218,9 @@ async function main(): Promise<void> {
         },
         secret,
       );
-    await waitForHttp(`http://127.0.0.1:${nginxPort}/${files[0].name}`);
-    const nginxPid = await nginxWorkerPid(nginxMaster.pid!);
+    const nginxPid = await nginxWorkerPid(nginx.child.pid!);
     const nginxAt = (f: FileCase): Target => ({
-      url: `http://127.0.0.1:${nginxPort}/${f.name}`,
+      url: `http://127.0.0.1:${nginx.port}/${f.name}`,
       pid: nginxPid,
     });
     const tiotaAt = (port: number, pid: number, f: FileCase): Target => ({
@@ -204,7 +234,7 @@ async function main(): Promise<void> {
         const mode = keepAlive ? 'keep-alive' : 'new connection';
         const rounds = await measurePair(
           nginxAt(f),
-          tiotaAt(tiotaPort, tiota.child.pid!, f),
+          tiotaAt(tiota.port, tiota.child.pid!, f),
           keepAlive,
         );
         results.push({ label: `${f.label}, ${mode}`, size: f.size, ...rounds });
@@ -217,7 +247,7 @@ async function main(): Promise<void> {
       const mode = keepAlive ? 'keep-alive' : 'new connection';
       const rounds = await measurePair(
         nginxAt(f),
-        tiotaAt(diskPort, tiotaDisk.child.pid!, f),
+        tiotaAt(tiotaDisk.port, tiotaDisk.child.pid!, f),
         keepAlive,
       );
       results.push({

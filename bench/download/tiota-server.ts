@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -50,7 +51,9 @@ const httpServer = createServer((req, res) => {
   res.writeHead(404).end();
 });
 const server = handler.createFrontServer(httpServer, { keepAliveTimeoutMs: 65_000 });
-server.listen(port, '127.0.0.1', () => process.stdout.write('ready\n'));
+server.listen(port, '127.0.0.1', () => {
+  process.stdout.write(`ready ${(server.address() as AddressInfo).port}\n`);
+});
 
 process.on('SIGTERM', () => {
   handler.close();
