@@ -14,7 +14,7 @@ import { failureChange } from './action-retry.js';
 import { actionById, moveAction, type ActionChange, type ActionRow } from './action-store.js';
 import { commandId, parseCommandId, type CommandIssuer } from './command-issuer.js';
 import type { DeviceService } from './device-service.js';
-import type { PackageService } from './package-service.js';
+import type { PackageService, PackageView } from './package-service.js';
 import type { RolloutSettings } from './rollout-settings.js';
 import { RolloutSettingsCache } from './rollout-settings-cache.js';
 
@@ -34,6 +34,7 @@ export class DeviceReportHandler {
    */
   onFinished: () => void = () => undefined;
   readonly #settings: RolloutSettingsCache;
+  readonly #packages = new Map<number, PackageView>();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -58,7 +59,7 @@ export class DeviceReportHandler {
       .execute();
     const action = actions.find((a) => a.state !== 'queued') ?? actions[0];
     if (!action) return;
-    const pkg = await this.packages.get(action.package_id);
+    const pkg = await this.#package(action.package_id);
 
     if (hello.version === pkg.version && (hello.app === pkg.app || !hello.app)) {
       await this.#end(
@@ -131,7 +132,7 @@ export class DeviceReportHandler {
         await this.#progress(action, report.state, now);
         return;
       case 'succeeded': {
-        const pkg = await this.packages.get(action.package_id);
+        const pkg = await this.#package(action.package_id);
         if (report.version === pkg.version) {
           await this.#end(action, { state: 'succeeded', errorCode: null }, {}, now);
         }
@@ -174,6 +175,19 @@ export class DeviceReportHandler {
     } else if (canMove(action.state as ActionState, 'downloading')) {
       await this.#progress(action, 'downloading', this.nowMs());
     }
+  }
+
+  /**
+   * A package as reports need it. A package never changes once uploaded and cannot be deleted
+   * while a rollout uses it, so every hello need not read it again.
+   */
+  async #package(id: number): Promise<PackageView> {
+    let pkg = this.#packages.get(id);
+    if (!pkg) {
+      pkg = await this.packages.get(id);
+      this.#packages.set(id, pkg);
+    }
+    return pkg;
   }
 
   /** Moves forward; a new step gets its own deadline (ack → download → confirm). */
