@@ -69,7 +69,8 @@ async function main(): Promise<void> {
         mib(memory.peak),
         `${fmt(perDevice / 1024, 1)} KiB`,
         `~${mib(atTarget)}`,
-        `${verdict(stats.connected, TARGET, '', false)}; RSS ${verdict(memory.peak / 2 ** 20, 1536, ' MiB')}`,
+        // The memory target is for 100,000 devices: judge the extrapolation, not this count.
+        `${verdict(stats.connected, TARGET, '', false)}; RSS at 100,000 ${verdict(atTarget / 2 ** 20, 1536, ' MiB')}`,
       ],
     ];
     const out = [
