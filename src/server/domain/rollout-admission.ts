@@ -135,8 +135,9 @@ export class RolloutAdmission {
       if (jitterMs > 0) this.#later(publish, Math.random() * jitterMs);
       else publishes.push(publish());
     }
-    await recordActionEvents(this.db, events, now);
+    // Commands first, history after: the devices need not wait for the event rows.
     await Promise.all(publishes);
+    await recordActionEvents(this.db, events, now);
     return sent.size;
   }
 
