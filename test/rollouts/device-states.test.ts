@@ -99,6 +99,28 @@ describe.each(TEST_DATABASES)('device states on %s', (database) => {
     await device.close();
   });
 
+  it('cancels a rollout: a device holding its command is told, one already downloading finishes', async () => {
+    await lab.register(['x1', 'x2']);
+    const waiting = await lab.connect('x1');
+    const working = await lab.connect('x2');
+    const id = await lab.rollout('2.0.0', ['x1', 'x2'], quick());
+    const told = await installCommand(waiting, 1);
+    const started = await installCommand(working, 1);
+    await working.status({ cmd: started.id, state: 'downloading' });
+    await lab.until(id, (v) => v.counts.downloading === 1, 'downloading');
+
+    const canceled = await lab.server.api('POST', `/rollouts/${id}/cancel`);
+    expect(canceled.body).toMatchObject({
+      status: 'canceled',
+      counts: { canceled: 1, downloading: 1 },
+    });
+    expect(await waiting.nthCommand(2)).toEqual({ v: 1, op: 'cancel', id: told.id });
+    await lab.install(working, started, '2.0.0');
+    await lab.until(id, (v) => v.counts.succeeded === 1, 'the started device counted');
+    expect(working.commands).toHaveLength(1);
+    await waiting.close();
+  });
+
   it('sends a device that is offline nothing, and its command when it says hello', async () => {
     await lab.register(['o1']);
     const id = await lab.rollout('2.0.0', ['o1'], quick());

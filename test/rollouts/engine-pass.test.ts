@@ -59,6 +59,23 @@ describe.each(TEST_DATABASES)('engine passes on %s', (kind) => {
     expect(new Set(bench.published.map((p) => p.deviceId)).size).toBe(60);
   });
 
+  it('spreads commands over the jitter window, each device still sent once', async () => {
+    const bench = await EngineBench.open(database, {
+      bandwidthBytesPerSecond: 1e12,
+      maxDownloads: 1000,
+    });
+    const engine = bench.engine();
+    const ids = await bench.devices('j', 20);
+    const id = await bench.rollout(ids, { canary: 0, batchSize: 0, jitterSeconds: 0.4 });
+    await engine.tick();
+    expect((await bench.actions(id)).every((a) => a.state === 'sent')).toBe(true);
+    expect(bench.published.length).toBeLessThan(20);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(bench.published).toHaveLength(20);
+    expect(new Set(bench.published.map((p) => p.deviceId)).size).toBe(20);
+    await engine.stop();
+  });
+
   it('pauses once when two batches cross the error threshold in one pass', async () => {
     const bench = await EngineBench.open(database, limits);
     const ids = await bench.devices('e', 9);
