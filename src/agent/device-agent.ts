@@ -237,13 +237,14 @@ export class DeviceAgent extends EventEmitter<DeviceAgentEvents> {
     this.#link.start();
   }
 
+  /** docs/protocol.md, "Order on every connect": subscribe, then hello (it triggers the command). */
   async #onConnected(): Promise<void> {
+    await this.#link!.subscribe(cmdTopic(this.deviceId));
     await this.#publish('presence', JSON.stringify({ online: true }));
     const hello = this.#hello();
     await this.#publish('hello', JSON.stringify(hello));
     this.emit('hello', hello);
     await this.#outbox.flush();
-    await this.#link!.subscribe(cmdTopic(this.deviceId));
   }
 
   #hello(): HelloMessage {
@@ -340,13 +341,9 @@ export class DeviceAgent extends EventEmitter<DeviceAgentEvents> {
       return this.#outbox.final({ cmd: cmd.id, state: 'failed', code, reason, detail }, seen);
     }
     if (admission.kind === 'current') {
-      const report = {
-        cmd: cmd.id,
-        state: 'succeeded',
-        code: 0,
-        version: admission.version,
-      } as const;
-      return this.#outbox.final({ ...report, detail: 'already running' }, seen);
+      // docs/protocol.md: a command for the running version is ignored; the hello says it all.
+      this.#log.info({ cmd: cmd.id, version: admission.version }, 'already running this version');
+      return this.#store.update(seen);
     }
     const { job } = admission;
     await this.#store.update((s) => {

@@ -20,3 +20,16 @@ export { seededRandom, type Random } from './seeded-random.js';
 export { SimulatedLink } from './simulated-link.js';
 export { TijosDevice, type SimDeviceOptions, type TijosOptions } from './tijos-device.js';
 export { TIJOS_OTA_TIMEOUT_MS, runTijosOta, type TijosOtaResult } from './tijos-ota-app.js';
+export {
+  RegistrationError,
+  deviceIds,
+  registerDevices,
+  type RegistrationOptions,
+} from './device-registry.js';
+export {
+  compareWithServer,
+  fetchRollout,
+  waitForRollout,
+  type CountComparison,
+  type RolloutCounts,
+} from './rollout-watch.js';

@@ -151,6 +151,8 @@ export class TijosDevice implements SimDevice {
       backoff: this.#o.backoff,
       log: this.#o.log,
       onConnected: async () => {
+        // docs/protocol.md: subscribe first, so the command the hello triggers is not missed.
+        await link.subscribe(cmdTopic(this.id));
         const app = this.#running();
         await link.publish(presenceTopic(this.id), '{"online":true}');
         const hello = { app: app.name, version: app.version, appId: app.id, profile: 'tijos' };
@@ -158,7 +160,6 @@ export class TijosDevice implements SimDevice {
           helloTopic(this.id),
           JSON.stringify({ ...hello, agent: 'TiJOS (simulated)' }),
         );
-        await link.subscribe(cmdTopic(this.id));
       },
       onMessage: (topic, payload) => void this.#onCommand(link, payload),
       onRefused: () => {
