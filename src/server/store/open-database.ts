@@ -4,6 +4,7 @@ import pg from 'pg';
 import type { DialectName } from './dialect.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
+import { withStatementCache } from './sqlite-statement-cache.js';
 
 // int8 (bigint) columns hold Unix milliseconds and sizes: well inside 2^53, so read as numbers.
 pg.types.setTypeParser(20, (value) => Number(value));
@@ -23,7 +24,7 @@ export async function openDatabase(url: string): Promise<OpenDatabase> {
   const db =
     dialect === 'postgres'
       ? new Kysely<Database>({ dialect: new PostgresDialect({ pool: openPgPool(url) }) })
-      : new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(url) }) });
+      : new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(openSqlite(url)) }) });
 
   await migrate(db);
   return { db, dialect, close: () => db.destroy() };
