@@ -109,8 +109,8 @@ export class RolloutEngine {
     if (timedOut > 0) this.log.info({ actions: timedOut }, 'deadlines passed');
     const rollouts = await this.db
       .selectFrom('rollouts')
-      .select(['id', 'package_id', 'current_batch', 'batch_count', 'approved_batch', 'error_ack'])
-      .select('next_step_at')
+      .select(['id', 'package_id', 'current_batch', 'batch_count', 'approved_batch'])
+      .select(['error_ack', 'next_step_at'])
       .where('status', '=', 'running')
       .execute();
     const flights = await this.#admission.inFlight(
