@@ -21,6 +21,8 @@ export interface DeviceLinkOptions {
   readonly onMessage: (topic: string, payload: Buffer) => void;
   /** A refused CONNACK, with its MQTT return code (3 = server unavailable, 4/5 = not allowed). */
   readonly onRefused?: (returnCode: number) => void;
+  /** The connection closed (dropped, refused or ended). */
+  readonly onClosed?: () => void;
 }
 
 /**
@@ -84,6 +86,7 @@ export class DeviceLink {
       // Clean session: the outbox resends what matters, so mqtt.js must not hold on to
       // unacknowledged messages (a graceful end() would wait for them forever).
       for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));
+      o.onClosed?.();
       this.#scheduleReconnect();
     });
   }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { rm } from 'node:fs/promises';
 import { DeviceAgent, type AppRunner, type DeviceAgentOptions } from '../agent/index.js';
-import { newOutcome, type DeviceOutcome, type SimDevice } from './device-outcome.js';
+import { countRefusal, newOutcome, type DeviceOutcome, type SimDevice } from './device-outcome.js';
 import type { SimDeviceOptions } from './tijos-device.js';
 import { between } from './seeded-random.js';
 import { SimulatedLink } from './simulated-link.js';
@@ -117,7 +117,11 @@ export class AgentDevice implements SimDevice {
         reason: report.reason ?? null,
       });
     });
+    agent.on('restarting', () => {
+      this.outcome.online = false;
+    });
     agent.on('hello', (hello) => {
+      this.outcome.online = true;
       this.outcome.version = hello.version;
       o.onActivity();
     });
@@ -125,8 +129,8 @@ export class AgentDevice implements SimDevice {
       this.outcome.downloadMs = info.ms;
       this.#size = Math.max(1, info.bytes);
     });
-    agent.on('refused', () => {
-      this.outcome.refusals += 1;
+    agent.on('refused', (code) => {
+      countRefusal(this.outcome, code);
     });
     await agent.start();
   }
@@ -148,6 +152,7 @@ export class AgentDevice implements SimDevice {
 
   async #goOffline(forMs: number): Promise<void> {
     this.#offline = true;
+    this.outcome.online = false;
     this.#o.onActivity();
     await this.#agent?.stop();
     this.#later(forMs, () => {

@@ -35,8 +35,10 @@ export interface DeviceOutcome {
   version: string;
   /** Milliseconds of the last complete download (GET to last byte). */
   downloadMs: number | null;
-  /** CONNACKs refused by the broker. */
-  refusals: number;
+  /** CONNACKs refused by the broker, per MQTT return code; null until the first. */
+  refusals: Record<number, number> | null;
+  /** Connected and past its hello. */
+  online: boolean;
 }
 
 export function newOutcome(version: string): DeviceOutcome {
@@ -48,7 +50,8 @@ export function newOutcome(version: string): DeviceOutcome {
     reason: null,
     version,
     downloadMs: null,
-    refusals: 0,
+    refusals: null,
+    online: false,
   };
 }
 
@@ -58,4 +61,10 @@ export interface SimDevice {
   readonly outcome: DeviceOutcome;
   start(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Counts a refused connection under its MQTT CONNACK return code. */
+export function countRefusal(outcome: DeviceOutcome, returnCode: number): void {
+  outcome.refusals ??= {};
+  outcome.refusals[returnCode] = (outcome.refusals[returnCode] ?? 0) + 1;
 }

@@ -26,8 +26,10 @@ export interface FleetSummary {
   readonly commands: number;
   /** Times of the last complete download of each device that finished one. */
   readonly downloads: DownloadTimes | null;
-  /** Connections refused by the broker (CONNACK return code ≠ 0). */
-  readonly mqttRefusals: number;
+  /** Connections refused by the broker, per MQTT CONNACK return code (3: unavailable). */
+  readonly mqttRefusals: Record<string, number>;
+  /** Devices connected (past their hello) when the summary was taken. */
+  readonly online: number;
   readonly memory: {
     readonly rssMiB: number;
     readonly heapUsedMiB: number;
@@ -47,15 +49,19 @@ export function summarize(
   const versions: Record<string, number> = {};
   const times: number[] = [];
   let commands = 0;
-  let refusals = 0;
+  const refusals: Record<string, number> = {};
+  let online = 0;
   for (const o of outcomes) {
+    if (o.online) online += 1;
     states[o.state] += 1;
     if (o.code !== null) codes[String(o.code)] = (codes[String(o.code)] ?? 0) + 1;
     if (o.reason !== null) reasons[o.reason] = (reasons[o.reason] ?? 0) + 1;
     versions[o.version] = (versions[o.version] ?? 0) + 1;
     if (o.downloadMs !== null) times.push(o.downloadMs);
     commands += o.commands;
-    refusals += o.refusals;
+    for (const [code, n] of Object.entries(o.refusals ?? {})) {
+      refusals[code] = (refusals[code] ?? 0) + n;
+    }
   }
   const memory = process.memoryUsage();
   const mib = (n: number) => Math.round((n / 1024 / 1024) * 10) / 10;
@@ -70,6 +76,7 @@ export function summarize(
     commands,
     downloads: downloadTimes(times),
     mqttRefusals: refusals,
+    online,
     memory: {
       rssMiB: mib(memory.rss),
       heapUsedMiB: mib(memory.heapUsed),
@@ -110,7 +117,7 @@ export function formatSummary(s: FleetSummary): string {
     `  codes      ${list(s.codes)}`,
     `  reasons    ${list(s.reasons)}`,
     `  versions   ${list(s.versions)}`,
-    `  commands   ${s.commands}   mqtt refusals ${s.mqttRefusals}`,
+    `  commands   ${s.commands}   online ${s.online}   mqtt refusals ${list(s.mqttRefusals)}`,
     d
       ? `  downloads  ${d.count} complete: p50 ${d.p50Ms} ms  p90 ${d.p90Ms} ms  p99 ${d.p99Ms} ms  max ${d.maxMs} ms`
       : '  downloads  none complete',

@@ -9,7 +9,7 @@ import {
   statusTopic,
   type InstallCommand,
 } from '../shared/protocol/index.js';
-import { newOutcome, type DeviceOutcome, type SimDevice } from './device-outcome.js';
+import { countRefusal, newOutcome, type DeviceOutcome, type SimDevice } from './device-outcome.js';
 import type { DeviceFaults } from './fault-plan.js';
 import { between, type Random } from './seeded-random.js';
 import { SimulatedLink } from './simulated-link.js';
@@ -160,10 +160,14 @@ export class TijosDevice implements SimDevice {
           helloTopic(this.id),
           JSON.stringify({ ...hello, agent: 'TiJOS (simulated)' }),
         );
+        this.outcome.online = true;
+      },
+      onClosed: () => {
+        this.outcome.online = false;
       },
       onMessage: (topic, payload) => void this.#onCommand(link, payload),
-      onRefused: () => {
-        this.outcome.refusals += 1;
+      onRefused: (code) => {
+        countRefusal(this.outcome, code);
       },
     });
     this.#mqtt = link;
