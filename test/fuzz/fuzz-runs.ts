@@ -17,6 +17,11 @@ export const FUZZ_TIMEOUT_MS = 60_000 + FUZZ_RUNS * 5;
  */
 export const HANG_MS = 2000;
 
+export function fuzz(property: fc.IProperty<any>): void {
+  const seed = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
+  fc.assert(property, { numRuns: FUZZ_RUNS, seed, endOnFailure: true });
+}
+
 function run<T>(parse: () => T): { value?: T; error?: unknown; took: number } {
   const start = performance.now();
   try {
