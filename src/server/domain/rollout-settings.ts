@@ -130,7 +130,9 @@ const CHECKS: Record<keyof RolloutSettings, Check> = {
   downloadTimeoutSeconds: deadline,
   confirmTimeoutSeconds: deadline,
   maxRetries: (key, value) => {
-    if ((count(key, value) as number) <= 20) return value;
+    if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 20) {
+      return value;
+    }
     throw invalid(key, 'a whole number from 0 to 20');
   },
   retryBackoffSeconds: seconds,
