@@ -185,6 +185,15 @@ export class AccountService {
     return (await verifyPassword(password, row.password_hash)) ? row : null;
   }
 
+  async exists(username: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('accounts')
+      .select('id')
+      .where('username', '=', username)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   async #keepAnAdmin(row: Selectable<AccountsTable>): Promise<void> {
     const others = await this.db
       .selectFrom('accounts')

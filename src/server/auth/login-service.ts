@@ -110,7 +110,8 @@ export class LoginService {
 
   async #audited(username: string, ip: string, blocks: { user: boolean; client: boolean }) {
     const actor: Actor = { name: 'anonymous', role: 'viewer', ip };
-    const target = `account:${username}`;
+    // People type passwords into the username field: a name no account has is not recorded.
+    const target = (await this.accounts.exists(username)) ? `account:${username}` : 'account:?';
     await this.audit.record(actor, 'account.login_failed', target);
     if (blocks.user || blocks.client) {
       const detail = { scope: blocks.user ? 'username+ip' : 'ip' };
