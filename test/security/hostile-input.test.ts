@@ -205,6 +205,49 @@ describe('hostile input', () => {
     expect(failures).toEqual([]);
   });
 
+  it('refuses hostile uploads (multipart and raw) with a clear 4xx', async () => {
+    const upload = (query: string, body: BodyInit, contentType?: string) =>
+      fetch(`${server.httpUrl}/api/v1/packages${query}`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${server.token}`,
+          ...(contentType && { 'content-type': contentType }),
+        },
+        body,
+      }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    const form = (fields: Record<string, string>, file?: Blob) => {
+      const data = new FormData();
+      for (const [k, v] of Object.entries(fields)) data.append(k, v);
+      if (file) data.append('file', file, 'x.bin');
+      return data;
+    };
+    const bin = new Blob([Buffer.alloc(300, 1)]);
+    const failures = (
+      await Promise.all([
+        expectRefused('multipart without a file', upload('', form({ version: '1.0.0', app: 'a' }))),
+        expectRefused(
+          'multipart, huge version',
+          upload('', form({ version: 'v'.repeat(5000), app: 'a' }, bin)),
+        ),
+        expectRefused(
+          'multipart, bad app',
+          upload('', form({ version: '1.0.0', app: '../../etc' }, bin)),
+        ),
+        expectRefused(
+          'raw, sha256 not hex',
+          upload('?version=1.0.0&app=a&sha256=zz', bin, 'application/octet-stream'),
+        ),
+        expectRefused('raw, no version', upload('?app=a', bin, 'application/octet-stream')),
+        expectRefused(
+          'raw, wrong digest',
+          upload(`?version=1.0.0&app=a&sha256=${'0'.repeat(64)}`, bin, 'application/octet-stream'),
+        ),
+      ])
+    ).filter(Boolean);
+    expect(failures).toEqual([]);
+    expect((await server.api('GET', '/packages')).body.packages).toEqual([]);
+  });
+
   it('answers media types a route does not take with 415', async () => {
     const res = await rawCall(server, 'POST', '/devices', {
       token: server.token,
