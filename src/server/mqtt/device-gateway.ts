@@ -9,6 +9,7 @@ import {
 import type { DeviceReportHandler } from '../domain/device-report-handler.js';
 import type { DeviceService } from '../domain/device-service.js';
 import type { Logger } from '../log.js';
+import { ConcurrencyLimit } from './concurrency-limit.js';
 import type { DeviceMessage, MessageBus } from './message-bus.js';
 
 /**
@@ -18,6 +19,8 @@ import type { DeviceMessage, MessageBus } from './message-bus.js';
  */
 export class DeviceGateway {
   readonly #chains = new Map<string, Promise<void>>();
+  /** Devices handled at once; enough to fill the activity writer's batches. */
+  readonly #limit = new ConcurrencyLimit(128);
   readonly #rowIds = new Map<string, number>();
   readonly #received: Counter<'kind'>;
   readonly #handled: Counter<'kind'>;
@@ -66,7 +69,7 @@ export class DeviceGateway {
     }
     const previous = this.#chains.get(topic.deviceId) ?? Promise.resolve();
     const next = previous
-      .then(() => this.#handle(topic.deviceId, topic.kind, message.payload))
+      .then(() => this.#limit.run(() => this.#handle(topic.deviceId, topic.kind, message.payload)))
       .catch((error: unknown) => {
         this.#dropped.inc({ reason: 'handler_error' });
         this.log.error({ err: error, deviceId: topic.deviceId }, 'device message failed');
