@@ -6,9 +6,13 @@ import {
   statusTopic,
   type HelloMessage,
   type InstallCommand,
-  type StatusMessage,
 } from '../shared/protocol/index.js';
 import { silentLogger, type AgentLogger } from './agent-logger.js';
+import {
+  AGENT_NAME,
+  type DeviceAgentEvents,
+  type DeviceAgentOptions,
+} from './device-agent-options.js';
 import {
   findApp,
   rememberSeen,
@@ -18,68 +22,15 @@ import {
   type JobState,
 } from './app-model.js';
 import { installedIsRunning, type AppRunner, type RunningApp } from './app-runner.js';
-import type { BackoffPolicy } from './backoff.js';
 import { takeCommand } from './command-intake.js';
-import type { DeviceCredentials } from './device-credentials.js';
 import { DeviceLink } from './device-link.js';
 import { watchHealth } from './health-window.js';
 import { admitInstall } from './install-admission.js';
 import { OTA_REASONS, OtaFailure, type OtaReason } from './ota-reasons.js';
-import { discardPart, runOtaStep, type DownloadTuning } from './ota-step.js';
+import { discardPart, runOtaStep } from './ota-step.js';
 import { ReportOutbox } from './report-outbox.js';
 import { StateStore } from './state-store.js';
 import { commitTrial, rollBackTrial } from './trial-outcome.js';
-
-export const AGENT_NAME = 'tiota-agent/0.1.0';
-
-export interface DeviceAgentOptions {
-  readonly dataDir: string;
-  readonly credentials: DeviceCredentials;
-  /** The app a new device runs: used once, when the data folder holds no state yet. */
-  readonly initialApp?: { readonly name: string; readonly version: string };
-  /** The embedder's logger (pino or compatible); nothing is logged without one. */
-  readonly logger?: AgentLogger;
-  /**
-   * Restarts the device: called once the agent has stopped, after an install and after a
-   * failed trial. The CLI exits with REBOOT_EXIT_CODE for its supervisor; an in-process
-   * embedder builds a new DeviceAgent on the same folder.
-   */
-  readonly restart: () => void;
-  /** How long a new app must run healthy before the old one is deleted, ms (default 30000). */
-  readonly healthWindowMs?: number;
-  /** How apps are started and checked (default: an installed app counts as running). */
-  readonly runner?: AppRunner;
-  /** Pass `-1` as oldAppId: keep the old app after a successful update (default false). */
-  readonly keepOldApp?: boolean;
-  /** Free app space cap, bytes, on top of the file system's own (default 256 MiB). */
-  readonly maxPackageBytes?: number;
-  readonly download?: DownloadTuning;
-  readonly mqtt?: {
-    readonly keepaliveSeconds?: number;
-    readonly connectTimeoutMs?: number;
-    readonly backoff?: BackoffPolicy;
-    /** Overrides the credentials' broker URL (e.g. a host name the device resolves). */
-    readonly url?: string;
-  };
-  /** Free text in hello.agent (default AGENT_NAME). */
-  readonly agentName?: string;
-  /** hello.profile (default 'agent'). */
-  readonly profile?: string;
-  /** The device's wall clock, ms (default Date.now); only ever logged against `exp`. */
-  readonly now?: () => number;
-}
-
-export interface DeviceAgentEvents {
-  /** A hello was acknowledged by the broker. */
-  hello: [HelloMessage];
-  /** A status report was acknowledged by the broker. */
-  report: [StatusMessage];
-  downloaded: [{ cmd: string; bytes: number; ms: number; attempts: number }];
-  /** The broker refused a connection; MQTT CONNACK return code. */
-  refused: [number];
-  /** The agent stopped itself and is about to call `restart`. */
-  restarting: [];
-}
 
 const DEFAULT_HEALTH_WINDOW_MS = 30_000;
 const DEFAULT_MAX_PACKAGE_BYTES = 256 * 1024 * 1024;

@@ -4,12 +4,12 @@ export { MAX_APPS, runningApp, type AgentState, type AppRecord } from './app-mod
 export { installedIsRunning, type AppExit, type AppRunner, type RunningApp } from './app-runner.js';
 export { DEFAULT_BACKOFF, backoffDelay, type BackoffPolicy } from './backoff.js';
 export { CommandAppRunner, type CommandRunnerOptions } from './command-app-runner.js';
+export { DeviceAgent } from './device-agent.js';
 export {
   AGENT_NAME,
-  DeviceAgent,
   type DeviceAgentEvents,
   type DeviceAgentOptions,
-} from './device-agent.js';
+} from './device-agent-options.js';
 export {
   CredentialsError,
   parseCredentials,
