@@ -104,18 +104,24 @@ export class Fleet {
 
   /** Some device took a command, and none is still working on one. */
   get settled(): boolean {
-    const outcomes = this.devices.map((d) => d.outcome);
-    return outcomes.some((o) => o.commands > 0) && !outcomes.some((o) => o.state === 'working');
+    return this.devices.some((d) => d.outcome.commands > 0) && !this.busy;
+  }
+
+  /** Some device is working on a command. */
+  get busy(): boolean {
+    return this.devices.some((d) => d.outcome.state === 'working');
   }
 
   /**
    * Resolves once the fleet has settled and stayed quiet for `idleMs`, or `timeoutMs` passed,
-   * or `stop` resolved (Ctrl-C).
+   * or `stop` resolved (Ctrl-C). With `anyCommand: false` a fleet that took no command at all
+   * counts as settled too (the rollout ended without reaching it).
    */
   async waitSettled(
     idleMs: number,
     timeoutMs: number,
     stop?: Promise<unknown>,
+    anyCommand = true,
   ): Promise<'settled' | 'timeout' | 'stopped'> {
     const end = Date.now() + timeoutMs;
     let stopped = false;
@@ -124,7 +130,8 @@ export class Fleet {
     });
     for (;;) {
       if (stopped) return 'stopped';
-      if (this.settled && this.idleMs >= idleMs) return 'settled';
+      const done = anyCommand ? this.settled : !this.busy;
+      if (done && this.idleMs >= idleMs) return 'settled';
       if (Date.now() >= end) return 'timeout';
       await new Promise((r) => setTimeout(r, 200));
     }

@@ -10,6 +10,7 @@ import {
   NO_FAULTS,
   PROFILES,
   compareWithServer,
+  fetchRollout,
   formatSummary,
   parseLinkSpeed,
   registerDevices,
@@ -143,8 +144,8 @@ async function simulate(o: SimulateOptions): Promise<void> {
   await fleet.start();
   say(`${count} ${profile} devices started; waiting for commands`);
   const ticker = setInterval(() => {
-    const s = fleet.summary().states;
-    const line = Object.entries(s)
+    const { states, online } = fleet.summary();
+    const line = Object.entries({ online, ...states })
       .filter(([, n]) => n > 0)
       .map(([k, n]) => `${k}=${n}`)
       .join(' ');
@@ -160,11 +161,12 @@ async function simulate(o: SimulateOptions): Promise<void> {
       timeoutMs,
       stopped: () => interrupted,
     });
-    // Reports trail the server's last count a little: let the devices finish.
-    ended = await fleet.waitSettled(Math.min(idleMs, 2000), 30_000, stop);
-    server =
-      (await waitForRollout(serverUrl, token, rollout, { timeoutMs: 1, stopped: () => false })) ??
-      server;
+    // Reports trail the server's last count a little: let the devices finish, then recount.
+    ended = await fleet.waitSettled(Math.min(idleMs, 2000), 30_000, stop, false);
+    server = (await fetchRollout(serverUrl, token, rollout).catch(() => null)) ?? server;
+    if (!server || !['completed', 'canceled'].includes(server.status)) {
+      ended = interrupted ? 'stopped' : 'timeout';
+    }
   } else {
     ended = await fleet.waitSettled(idleMs, timeoutMs, stop);
   }
