@@ -1,4 +1,4 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AppRunner } from '../../src/agent/index.js';
@@ -335,6 +335,37 @@ describe('device agent', () => {
     });
     expect(server.requests[1]).toMatchObject({ range: 'bytes=10000-', ifRange: '"v1"' });
     expect(hellos(dev.deviceId).some((h) => h.busy === cmd.id)).toBe(true);
+  });
+
+  it('keeps the old app when started with -1, and refuses a 33rd app', async () => {
+    const server = await serve((req, res) => sendWhole(res, FIXTURE));
+    const dev = await device({ keepOldApp: true });
+    const cmd = installCommand(keys, `${server.url}/d/keep`);
+    await broker.publishCommand(dev.deviceId, cmd);
+    expect(await waitFinal(dev.deviceId, cmd.id)).toMatchObject({ state: 'succeeded' });
+    const apps = dev.agent.state.apps;
+    expect(apps.map((a) => [a.id, a.version])).toEqual([
+      [1, '1.0.0'],
+      [2, '2.0.0'],
+    ]);
+    expect(dev.agent.state.autorun).toBe(2);
+
+    // Fill the device up to 32 apps (TIJOS.md), then offer one more.
+    await dev.agent.stop();
+    const file = path.join(dev.dataDir, 'state.json');
+    const state = JSON.parse(await readFile(file, 'utf8'));
+    for (let id = 3; id <= 32; id++) state.apps.push({ ...state.apps[0], id, version: `0.${id}` });
+    state.nextAppId = 33;
+    await writeFile(file, JSON.stringify(state));
+    await dev.powerCycle();
+    const more = installCommand(keys, `${server.url}/d/more`, { version: '3.0.0' });
+    await broker.publishCommand(dev.deviceId, more);
+    expect(await waitFinal(dev.deviceId, more.id)).toMatchObject({
+      state: 'failed',
+      reason: 'too_many_apps',
+      code: -3,
+    });
+    expect(server.requests).toHaveLength(1);
   });
 
   it('cancels a download in progress on a cancel command', async () => {
