@@ -7,13 +7,14 @@ import {
   type TokenKeyring,
   type TokenRefusal,
 } from '../../shared/token/download-token.js';
-import { HmacSha256 } from './hmac-sha256.js';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
  * verifyDownloadToken (src/shared/token) for the download hot path: the same checks, the same
  * answers (test/download/token-verifier.test.ts compares the two on random and mutated
- * tokens), without allocating per request: base64url is decoded into a reused buffer and the
- * MAC uses each key's precomputed pad states. The token layout is the token module's.
+ * tokens), decoding base64url into a reused buffer. The MAC is Node's own HMAC-SHA256: a
+ * faster home-made SHA-256 was measured (about 3 µs less per download) and refused, since a
+ * security primitive is not ours to write. The token layout is the token module's.
  */
 const BODY_SIZE = 22;
 const MAC_SIZE = TOKEN_BYTES - BODY_SIZE;
@@ -36,7 +37,6 @@ const REFUSED = Object.fromEntries(
 
 export class TokenVerifier {
   readonly #keyring: TokenKeyring;
-  readonly #keys = new Map<number, { secret: Buffer; hmac: HmacSha256 }>();
   readonly #bytes = new Uint8Array(TOKEN_BYTES + 1);
   readonly #view = new DataView(this.#bytes.buffer);
 
@@ -68,13 +68,15 @@ export class TokenVerifier {
     if (bytes[0] !== TOKEN_VERSION) return REFUSED.malformed;
 
     const keyId = bytes[1];
-    const hmac = this.#hmacFor(keyId);
-    if (hmac === undefined) return REFUSED.unknown_key;
-    const expected = hmac.mac(bytes, BODY_SIZE);
-    // Constant time: every byte is compared whatever the earlier ones held.
-    let diff = 0;
-    for (let i = 0; i < MAC_SIZE; i++) diff |= expected[i] ^ bytes[BODY_SIZE + i];
-    if (diff !== 0) return REFUSED.tampered;
+    const secret = this.#keyring.secret(keyId);
+    if (secret === undefined) return REFUSED.unknown_key;
+    const expected = createHmac('sha256', secret)
+      .update(bytes.subarray(0, BODY_SIZE))
+      .digest()
+      .subarray(0, MAC_SIZE);
+    if (!timingSafeEqual(expected, bytes.subarray(BODY_SIZE, BODY_SIZE + MAC_SIZE))) {
+      return REFUSED.tampered;
+    }
 
     const view = this.#view;
     const grant: DownloadGrant = {
@@ -90,17 +92,4 @@ export class TokenVerifier {
     return { ok: true, grant };
   }
 
-  /** The key's MAC, rebuilt whenever the keyring hands out another secret for the id. */
-  #hmacFor(keyId: number): HmacSha256 | undefined {
-    const secret = this.#keyring.secret(keyId);
-    if (secret === undefined) return undefined;
-    const known = this.#keys.get(keyId);
-    // A keyring may hand out a fresh Buffer each time: compare contents, not identity.
-    if (known !== undefined && (known.secret === secret || known.secret.equals(secret))) {
-      return known.hmac;
-    }
-    const hmac = new HmacSha256(secret);
-    this.#keys.set(keyId, { secret: Buffer.from(secret), hmac });
-    return hmac;
-  }
 }
