@@ -188,14 +188,18 @@ export class DeviceAgent extends EventEmitter<DeviceAgentEvents> {
     this.#link.start();
   }
 
-  /** docs/protocol.md, "Order on every connect": subscribe, then hello (it triggers the command). */
+  /**
+   * docs/protocol.md, "Order on every connect": subscribe before the hello (the hello makes the
+   * server send the current command). Queued outcomes go out just before the hello, so the
+   * server learns a rollback's reason from the report rather than guessing it from the version.
+   */
   async #onConnected(): Promise<void> {
     await this.#link!.subscribe(cmdTopic(this.deviceId));
     await this.#publish('presence', JSON.stringify({ online: true }));
+    await this.#outbox.flush();
     const hello = this.#hello();
     await this.#publish('hello', JSON.stringify(hello));
     this.emit('hello', hello);
-    await this.#outbox.flush();
   }
 
   #hello(): HelloMessage {

@@ -100,10 +100,16 @@ async function startAgent(deviceId: string, extra: string[]): Promise<RunningAge
 const statuses = (id: string) => broker.messages<StatusMessage>(id, 'status');
 const hellos = (id: string) => broker.messages<HelloMessage>(id, 'hello');
 
+/** The hello a device sends once it is back after `cmd` (it names `cmd` as its last). */
+function helloAfter(id: string, cmd: string): Promise<HelloMessage> {
+  return waitFor(() => hellos(id).find((h) => h.last?.cmd === cmd), 20_000, `hello after ${cmd}`);
+}
+
+/** Whether a process runs: gone, or a zombie waiting for a reaper, counts as not running. */
 function isAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
   } catch {
     return false;
   }
@@ -154,14 +160,15 @@ describe('tiota agent (supervised process)', () => {
       code: -5,
       version: '1.0.0',
     });
-    expect(hellos(deviceId).at(-1)).toMatchObject({
+    expect(await helloAfter(deviceId, cmd.id)).toMatchObject({
       version: '1.0.0',
       last: { cmd: cmd.id, state: 'rolled_back' },
     });
     expect(hellos(deviceId).map((h) => h.version)).not.toContain('2.0.0');
     expect(agent.state().apps.map((a) => a.version)).toEqual(['1.0.0']);
     // The new app died with the device process it belonged to, as on a real reboot.
-    expect(isAlive(Number(newApp.split(' ')[0]))).toBe(false);
+    const appPid = Number(newApp.split(' ')[0]);
+    await waitFor(() => !isAlive(appPid), 5000, 'the new app to be gone');
 
     // 2. A build whose app exits at start: rolled back by the health window.
     const bad = installCommand(keys, `${server.url}/d/bad`, { version: '2.1.0' });
@@ -182,7 +189,10 @@ describe('tiota agent (supervised process)', () => {
       'succeeded',
     );
     expect(succeeded).toMatchObject({ version: '2.2.0', code: 0 });
-    expect(hellos(deviceId).at(-1)).toMatchObject({ app: 'tijos-http-ota', version: '2.2.0' });
+    expect(await helloAfter(deviceId, good.id)).toMatchObject({
+      app: 'tijos-http-ota',
+      version: '2.2.0',
+    });
     expect(agent.state().apps.map((a) => a.version)).toEqual(['2.2.0']);
     await waitFor(() => agent.state().outbox.length === 0, 5000, 'outbox drained');
 

@@ -50,6 +50,11 @@ const finalOf = (id: string, cmd: string) =>
       ['succeeded', 'failed', 'rolled_back', 'rejected', 'canceled'].includes(s.state),
   );
 
+/** The hello a device sends once it is back after `cmd` (it names `cmd` as its last). */
+function helloAfter(id: string, cmd: string): Promise<HelloMessage> {
+  return waitFor(() => hellos(id).find((h) => h.last?.cmd === cmd), 15_000, `hello after ${cmd}`);
+}
+
 function waitFinal(id: string, cmd: string, timeoutMs = 15_000): Promise<StatusMessage> {
   return waitFor(() => finalOf(id, cmd)[0], timeoutMs, `final report for ${cmd}`);
 }
@@ -76,7 +81,7 @@ describe('device agent', () => {
 
     const final = await waitFinal(dev.deviceId, cmd.id);
     expect(final).toMatchObject({ state: 'succeeded', code: 0, version: '2.0.0' });
-    const last = hellos(dev.deviceId).at(-1)!;
+    const last = await helloAfter(dev.deviceId, cmd.id);
     expect(last).toMatchObject({ app: 'tijos-http-ota', version: '2.0.0', profile: 'agent' });
     expect(last.last).toEqual({ cmd: cmd.id, state: 'succeeded', code: 0 });
     expect(dev.boots).toBe(2);
@@ -167,7 +172,7 @@ describe('device agent', () => {
       version: '1.0.0',
     });
     expect(hellos(dev.deviceId).map((h) => h.version)).not.toContain('2.0.0');
-    expect(hellos(dev.deviceId).at(-1)).toMatchObject({
+    expect(await helloAfter(dev.deviceId, cmd.id)).toMatchObject({
       version: '1.0.0',
       last: { cmd: cmd.id, state: 'rolled_back', code: -5 },
     });
@@ -297,10 +302,14 @@ describe('device agent', () => {
     expect(refusedConnects).toBe(2);
     expect(refusedReports).toBe(1);
     expect(codes).toEqual([3, 3]);
-    expect(refusing.messages<HelloMessage>(dev.deviceId, 'hello').at(-1)).toMatchObject({
-      version: '2.2.0',
-      last: { cmd: cmd.id, state: 'succeeded' },
-    });
+    // The hello after the restart tells the same truth: the version that runs.
+    const hello = await waitFor(
+      () =>
+        refusing.messages<HelloMessage>(dev.deviceId, 'hello').find((h) => h.last?.cmd === cmd.id),
+      10_000,
+      'hello after the install',
+    );
+    expect(hello).toMatchObject({ version: '2.2.0', last: { state: 'succeeded', code: 0 } });
     await waitFor(() => dev.agent.state.outbox.length === 0, 5000, 'outbox drained');
   });
 
