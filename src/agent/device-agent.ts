@@ -189,17 +189,17 @@ export class DeviceAgent extends EventEmitter<DeviceAgentEvents> {
   }
 
   /**
-   * docs/protocol.md, "Order on every connect": subscribe before the hello (the hello makes the
-   * server send the current command). Queued outcomes go out just before the hello, so the
-   * server learns a rollback's reason from the report rather than guessing it from the version.
+   * docs/protocol.md, "Order on every connect": subscribe, then hello (the hello makes the
+   * server send the current command, and counts the device upgraded when it names the target
+   * version), then the queued reports, whose reasons the server keeps in the device history.
    */
   async #onConnected(): Promise<void> {
     await this.#link!.subscribe(cmdTopic(this.deviceId));
     await this.#publish('presence', JSON.stringify({ online: true }));
-    await this.#outbox.flush();
     const hello = this.#hello();
     await this.#publish('hello', JSON.stringify(hello));
     this.emit('hello', hello);
+    await this.#outbox.flush();
   }
 
   #hello(): HelloMessage {
