@@ -30,6 +30,7 @@ registerSimulateCommand(program);
 program.parseAsync(process.argv).catch((error: unknown) => {
   // Commands throw CliError with a message meant for people; anything else is a bug.
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`tiota: ${message}\n`);
-  process.exitCode = process.exitCode || 1;
+  // A failed command has nothing left to do: exit even if a half-started part (a timer, a
+  // pool) would keep the process alive.
+  process.stderr.write(`tiota: ${message}\n`, () => process.exit(process.exitCode || 1));
 });

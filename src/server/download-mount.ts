@@ -4,7 +4,7 @@ import type { ServerConfig } from './config.js';
 import type { DeviceReportHandler } from './domain/device-report-handler.js';
 import type { DeviceService } from './domain/device-service.js';
 import type { PackageService } from './domain/package-service.js';
-import { createDownloadHandler } from './download/download-handler.js';
+import { createDownloadHandler, type DownloadHandler } from './download/download-handler.js';
 import type { RawHandler } from './http/build-http-app.js';
 import type { UrlKeyring } from './keys/url-keyring.js';
 import type { Logger } from './log.js';
@@ -25,7 +25,7 @@ export function mountDownloads(deps: {
   metrics: Registry;
   config: ServerConfig;
   log: Logger;
-}): { handler: RawHandler } {
+}): { handler: RawHandler; download: DownloadHandler } {
   const log = deps.log.child({ component: 'download' });
   const download = createDownloadHandler({
     keyring: deps.keyring,
@@ -55,5 +55,5 @@ export function mountDownloads(deps: {
     log,
   });
   deps.packages.onDeleted = (id) => download.invalidatePackage(id);
-  return { handler: download.handle };
+  return { handler: download.handle, download };
 }

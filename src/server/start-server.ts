@@ -27,7 +27,7 @@ import { ExternalBrokerBus } from './mqtt/external-broker-bus.js';
 import type { MessageBus } from './mqtt/message-bus.js';
 import { MosquittoAuthFiles } from './mqtt/mosquitto-auth-files.js';
 import { saveBrokerPasswordHash } from './mqtt/mosquitto-password-hash.js';
-import { PortInUseError } from './net/listen.js';
+import { listenOrExplain } from './net/listen.js';
 import { openBlobStore } from './storage/open-blob-store.js';
 import { openDatabase } from './store/open-database.js';
 
@@ -150,24 +150,25 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
       },
       downloads.handler,
     );
-    try {
-      await app.listen({ host: config.httpHost, port: config.httpPort });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-        throw new PortInUseError(
-          `port ${config.httpPort} for HTTP is already in use (on ${config.httpHost}). ` +
-            'Choose another with --http-port <port> or TIOTA_HTTP_PORT=<port>.',
-        );
-      }
-      throw error;
-    }
+    // The HTTP port is the download front: plain GET/HEAD /d/<token> are answered on its lean
+    // path, every other request goes to Fastify's server (src/server/download/front-server.ts).
+    await app.ready();
+    const front = downloads.download.createFrontServer(app.server);
+    await listenOrExplain(front, config.httpHost, config.httpPort, {
+      what: 'HTTP server',
+      flag: '--http-port',
+      env: 'TIOTA_HTTP_PORT',
+    });
     closers.push(async () => {
       await engine.stop();
       await gateway.drain();
+      front.close();
+      app.server.closeAllConnections();
       await app.close();
+      downloads.download.close();
     });
 
-    const port = (app.server.address() as AddressInfo).port;
+    const port = (front.address() as AddressInfo).port;
     publicUrl = config.publicUrl ?? `http://${advertisedHost(config.httpHost)}:${port}`;
     const tooLong = checkPublicUrlLength(publicUrl, TOKEN_LENGTH);
     if (tooLong) throw new ConfigError(tooLong);
