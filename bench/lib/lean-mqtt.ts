@@ -115,7 +115,7 @@ export class LeanMqtt {
   }
 
   #read(chunk: Buffer): void {
-    let data = this.#buffer ? Buffer.concat([this.#buffer, chunk]) : chunk;
+    const data = this.#buffer ? Buffer.concat([this.#buffer, chunk]) : chunk;
     this.#buffer = null;
     let at = 0;
     while (at < data.length) {

@@ -137,7 +137,8 @@ export async function callApi<T = any>(
         'content-type': isBytes ? 'application/octet-stream' : 'application/json',
       }),
     },
-    body: body === undefined ? undefined : isBytes ? (body as unknown as Blob) : JSON.stringify(body),
+    body:
+      body === undefined ? undefined : isBytes ? (body as unknown as Blob) : JSON.stringify(body),
   });
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${text.slice(0, 300)}`);

@@ -22,11 +22,19 @@ export class ApiClient {
   readonly #token: string;
 
   constructor(options: ApiOptions) {
-    this.baseUrl = (options.server ?? process.env.TIOTA_SERVER ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
+    this.baseUrl = (options.server ?? process.env.TIOTA_SERVER ?? 'http://127.0.0.1:8080').replace(
+      /\/+$/,
+      '',
+    );
     this.#token = options.token ?? process.env.TIOTA_TOKEN ?? readTokenFile(options.dataDir);
   }
 
-  async request<T>(method: string, route: string, body?: unknown, init: RequestInit = {}): Promise<T> {
+  async request<T>(
+    method: string,
+    route: string,
+    body?: unknown,
+    init: RequestInit = {},
+  ): Promise<T> {
     let response: Response;
     try {
       response = await fetch(`${this.baseUrl}/api/v1${route}`, {
@@ -40,8 +48,11 @@ export class ApiClient {
         body: body !== undefined ? JSON.stringify(body) : init.body,
       });
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-      throw new CliError(`cannot reach the Tiota server at ${this.baseUrl} (${cause}); set --server or TIOTA_SERVER`);
+      const cause =
+        (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+      throw new CliError(
+        `cannot reach the Tiota server at ${this.baseUrl} (${cause}); set --server or TIOTA_SERVER`,
+      );
     }
     if (response.status === 204) return undefined as T;
     const text = await response.text();
@@ -53,7 +64,9 @@ export class ApiClient {
     }
     if (!response.ok) {
       const error = json?.error;
-      throw new CliError(error ? `${error.message} [${error.code}]` : `the server answered ${response.status}`);
+      throw new CliError(
+        error ? `${error.message} [${error.code}]` : `the server answered ${response.status}`,
+      );
     }
     return json as T;
   }

@@ -1,5 +1,9 @@
 /** Prints rows as an aligned table (people) or the raw value as JSON (scripts, --json). */
-export function printResult(json: boolean | undefined, value: unknown, rows?: Record<string, unknown>[]): void {
+export function printResult(
+  json: boolean | undefined,
+  value: unknown,
+  rows?: Record<string, unknown>[],
+): void {
   if (json || !rows) {
     process.stdout.write(JSON.stringify(value, null, 2) + '\n');
     return;
@@ -12,7 +16,11 @@ export function formatTable(rows: Record<string, unknown>[]): string {
   const columns = Object.keys(rows[0]);
   const cells = rows.map((row) => columns.map((c) => formatCell(row[c])));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)));
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(columns.map((c) => c.toUpperCase())), ...cells.map(line)].join('\n');
 }
 

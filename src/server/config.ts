@@ -53,26 +53,146 @@ export interface OptionSpec {
 }
 
 export const SERVER_OPTIONS: readonly OptionSpec[] = [
-  { key: 'dataDir', flag: '--data-dir', env: 'TIOTA_DATA_DIR', kind: 'string', description: 'data folder (default ./tiota-data)' },
-  { key: 'httpHost', flag: '--http-host', env: 'TIOTA_HTTP_HOST', kind: 'string', description: 'HTTP listen address (default 0.0.0.0)' },
-  { key: 'httpPort', flag: '--http-port', env: 'TIOTA_HTTP_PORT', kind: 'integer', description: 'HTTP port for API, downloads and console (default 8080)' },
-  { key: 'publicUrl', flag: '--public-url', env: 'TIOTA_PUBLIC_URL', kind: 'nullable-string', description: 'base URL devices download from (default http://<this host>:<http port>)' },
-  { key: 'databaseUrl', flag: '--database-url', env: 'TIOTA_DATABASE_URL', kind: 'string', description: 'sqlite:<file> or postgres://… (default sqlite in the data folder)' },
-  { key: 'mqttUrl', flag: '--mqtt-url', env: 'TIOTA_MQTT_URL', kind: 'nullable-string', description: 'external MQTT broker URL; omit to run the embedded broker' },
-  { key: 'mqttHost', flag: '--mqtt-host', env: 'TIOTA_MQTT_HOST', kind: 'string', description: 'embedded broker listen address (default 0.0.0.0)' },
-  { key: 'mqttPort', flag: '--mqtt-port', env: 'TIOTA_MQTT_PORT', kind: 'integer', description: 'embedded broker port (default 1883)' },
-  { key: 'storageUrl', flag: '--storage-url', env: 'TIOTA_STORAGE_URL', kind: 'string', description: 'file:<folder> or s3://bucket/prefix (default the data folder)' },
-  { key: 'urlTtlSeconds', flag: '--url-ttl', env: 'TIOTA_URL_TTL', kind: 'integer', description: 'download URL lifetime in seconds (default 86400, at most 604800)' },
-  { key: 'maxUploadBytes', flag: '--max-upload-bytes', env: 'TIOTA_MAX_UPLOAD_BYTES', kind: 'integer', description: 'largest package accepted (default 256 MiB)' },
-  { key: 'maxDownloads', flag: '--max-downloads', env: 'TIOTA_MAX_DOWNLOADS', kind: 'integer', description: 'downloads in flight server-wide (default 1000)' },
-  { key: 'maxDownloadsPerPackage', flag: '--max-downloads-per-package', env: 'TIOTA_MAX_DOWNLOADS_PER_PACKAGE', kind: 'integer', description: 'downloads in flight per package (default 1000)' },
-  { key: 'bandwidthBytesPerSecond', flag: '--bandwidth', env: 'TIOTA_BANDWIDTH', kind: 'integer', description: 'bytes/s the server may send to devices (default 12500000, 100 Mbit/s)' },
-  { key: 'storageCacheBytes', flag: '--storage-cache-bytes', env: 'TIOTA_STORAGE_CACHE_BYTES', kind: 'integer', description: 'local cache of s3:// packages per replica (default 10 GiB)' },
-  { key: 'mosquittoPasswordFile', flag: '--mosquitto-password-file', env: 'TIOTA_MOSQUITTO_PASSWORD_FILE', kind: 'nullable-string', description: "Mosquitto's password_file, kept in step with registered devices" },
-  { key: 'mosquittoAclFile', flag: '--mosquitto-acl-file', env: 'TIOTA_MOSQUITTO_ACL_FILE', kind: 'nullable-string', description: "Mosquitto's acl_file, written at start" },
-  { key: 'mosquittoPidFile', flag: '--mosquitto-pid-file', env: 'TIOTA_MOSQUITTO_PID_FILE', kind: 'nullable-string', description: "Mosquitto's pid_file: sent SIGHUP after each change" },
-  { key: 'replicaId', flag: '--replica-id', env: 'TIOTA_REPLICA_ID', kind: 'string', description: 'name of this replica (default host-pid)' },
-  { key: 'logLevel', flag: '--log-level', env: 'TIOTA_LOG_LEVEL', kind: 'string', description: 'pino log level (default info)' },
+  {
+    key: 'dataDir',
+    flag: '--data-dir',
+    env: 'TIOTA_DATA_DIR',
+    kind: 'string',
+    description: 'data folder (default ./tiota-data)',
+  },
+  {
+    key: 'httpHost',
+    flag: '--http-host',
+    env: 'TIOTA_HTTP_HOST',
+    kind: 'string',
+    description: 'HTTP listen address (default 0.0.0.0)',
+  },
+  {
+    key: 'httpPort',
+    flag: '--http-port',
+    env: 'TIOTA_HTTP_PORT',
+    kind: 'integer',
+    description: 'HTTP port for API, downloads and console (default 8080)',
+  },
+  {
+    key: 'publicUrl',
+    flag: '--public-url',
+    env: 'TIOTA_PUBLIC_URL',
+    kind: 'nullable-string',
+    description: 'base URL devices download from (default http://<this host>:<http port>)',
+  },
+  {
+    key: 'databaseUrl',
+    flag: '--database-url',
+    env: 'TIOTA_DATABASE_URL',
+    kind: 'string',
+    description: 'sqlite:<file> or postgres://… (default sqlite in the data folder)',
+  },
+  {
+    key: 'mqttUrl',
+    flag: '--mqtt-url',
+    env: 'TIOTA_MQTT_URL',
+    kind: 'nullable-string',
+    description: 'external MQTT broker URL; omit to run the embedded broker',
+  },
+  {
+    key: 'mqttHost',
+    flag: '--mqtt-host',
+    env: 'TIOTA_MQTT_HOST',
+    kind: 'string',
+    description: 'embedded broker listen address (default 0.0.0.0)',
+  },
+  {
+    key: 'mqttPort',
+    flag: '--mqtt-port',
+    env: 'TIOTA_MQTT_PORT',
+    kind: 'integer',
+    description: 'embedded broker port (default 1883)',
+  },
+  {
+    key: 'storageUrl',
+    flag: '--storage-url',
+    env: 'TIOTA_STORAGE_URL',
+    kind: 'string',
+    description: 'file:<folder> or s3://bucket/prefix (default the data folder)',
+  },
+  {
+    key: 'urlTtlSeconds',
+    flag: '--url-ttl',
+    env: 'TIOTA_URL_TTL',
+    kind: 'integer',
+    description: 'download URL lifetime in seconds (default 86400, at most 604800)',
+  },
+  {
+    key: 'maxUploadBytes',
+    flag: '--max-upload-bytes',
+    env: 'TIOTA_MAX_UPLOAD_BYTES',
+    kind: 'integer',
+    description: 'largest package accepted (default 256 MiB)',
+  },
+  {
+    key: 'maxDownloads',
+    flag: '--max-downloads',
+    env: 'TIOTA_MAX_DOWNLOADS',
+    kind: 'integer',
+    description: 'downloads in flight server-wide (default 1000)',
+  },
+  {
+    key: 'maxDownloadsPerPackage',
+    flag: '--max-downloads-per-package',
+    env: 'TIOTA_MAX_DOWNLOADS_PER_PACKAGE',
+    kind: 'integer',
+    description: 'downloads in flight per package (default 1000)',
+  },
+  {
+    key: 'bandwidthBytesPerSecond',
+    flag: '--bandwidth',
+    env: 'TIOTA_BANDWIDTH',
+    kind: 'integer',
+    description: 'bytes/s the server may send to devices (default 12500000, 100 Mbit/s)',
+  },
+  {
+    key: 'storageCacheBytes',
+    flag: '--storage-cache-bytes',
+    env: 'TIOTA_STORAGE_CACHE_BYTES',
+    kind: 'integer',
+    description: 'local cache of s3:// packages per replica (default 10 GiB)',
+  },
+  {
+    key: 'mosquittoPasswordFile',
+    flag: '--mosquitto-password-file',
+    env: 'TIOTA_MOSQUITTO_PASSWORD_FILE',
+    kind: 'nullable-string',
+    description: "Mosquitto's password_file, kept in step with registered devices",
+  },
+  {
+    key: 'mosquittoAclFile',
+    flag: '--mosquitto-acl-file',
+    env: 'TIOTA_MOSQUITTO_ACL_FILE',
+    kind: 'nullable-string',
+    description: "Mosquitto's acl_file, written at start",
+  },
+  {
+    key: 'mosquittoPidFile',
+    flag: '--mosquitto-pid-file',
+    env: 'TIOTA_MOSQUITTO_PID_FILE',
+    kind: 'nullable-string',
+    description: "Mosquitto's pid_file: sent SIGHUP after each change",
+  },
+  {
+    key: 'replicaId',
+    flag: '--replica-id',
+    env: 'TIOTA_REPLICA_ID',
+    kind: 'string',
+    description: 'name of this replica (default host-pid)',
+  },
+  {
+    key: 'logLevel',
+    flag: '--log-level',
+    env: 'TIOTA_LOG_LEVEL',
+    kind: 'string',
+    description: 'pino log level (default info)',
+  },
 ];
 
 /** The longest URL lifetime the server will issue (DESIGN: short-lived URLs). */
@@ -95,7 +215,9 @@ export function resolveConfig(
     if (spec.kind === 'integer') {
       const n = Number(text);
       if (!Number.isInteger(n) || n < 0) {
-        throw new ConfigError(`${spec.flag} (${spec.env}) must be a whole number ≥ 0, got "${text}"`);
+        throw new ConfigError(
+          `${spec.flag} (${spec.env}) must be a whole number ≥ 0, got "${text}"`,
+        );
       }
       values[spec.key] = n;
     } else {

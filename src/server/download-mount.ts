@@ -38,7 +38,11 @@ export function mountDownloads(deps: {
         .where('id', '=', packageId)
         .executeTakeFirst();
       if (!row) return undefined;
-      return { sha256: row.sha256, size: Number(row.size), filePath: await deps.blobs.localPath(row.sha256) };
+      return {
+        sha256: row.sha256,
+        size: Number(row.size),
+        filePath: await deps.blobs.localPath(row.sha256),
+      };
     },
     isDeviceRevoked: (deviceRowId: number) => deps.devices.isRevoked(deviceRowId),
     onProgress: (event) => {

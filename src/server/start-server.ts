@@ -47,12 +47,16 @@ export interface RunningServer {
  * Composition root: opens the database, storage and broker, wires the domain and starts
  * HTTP. Everything a later issue swaps (database, broker, storage) is chosen here from config.
  */
-export async function startServer(config: ServerConfig, log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+export async function startServer(
+  config: ServerConfig,
+  log: Logger = createLogger(config.logLevel),
+): Promise<RunningServer> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const { db, close: closeDb } = await openDatabase(config.databaseUrl);
   const closers: (() => Promise<void>)[] = [closeDb];
   const close = async () => {
-    for (const c of closers.reverse()) await c().catch((error) => log.warn({ err: error }, 'close failed'));
+    for (const c of closers.reverse())
+      await c().catch((error) => log.warn({ err: error }, 'close failed'));
   };
 
   try {
@@ -91,7 +95,12 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
       brokerHealthy = () => external.connected;
       mqttUrl = deviceFacingMqttUrl(config.mqttUrl);
     } else {
-      const broker = await EmbeddedBroker.start({ host: config.mqttHost, port: config.mqttPort, devices, log });
+      const broker = await EmbeddedBroker.start({
+        host: config.mqttHost,
+        port: config.mqttPort,
+        devices,
+        log,
+      });
       bus = broker;
       brokerHealthy = () => true;
       mqttUrl = `mqtt://${advertisedHost(config.mqttHost)}:${broker.port}`;
@@ -101,7 +110,9 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     devices.onRegistered = (deviceId, password) =>
       saveBrokerPasswordHash(db, deviceId, password)
         .then(() => authFiles?.syncSoon())
-        .catch((error: unknown) => log.error({ err: error, deviceId }, 'broker password not stored'));
+        .catch((error: unknown) =>
+          log.error({ err: error, deviceId }, 'broker password not stored'),
+        );
     devices.onRevoked = (deviceId) => {
       bus.disconnect(deviceId);
       authFiles?.syncSoon();
@@ -111,29 +122,50 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
 
     const issuer = new CommandIssuer(bus, keyring, () => publicUrl, config.urlTtlSeconds);
     const reports = new DeviceReportHandler(db, devices, packages, issuer, log);
-    const engine = new RolloutEngine(db, packages, devices, issuer, log, { limits: pacingLimitsOf(config) });
+    const engine = new RolloutEngine(db, packages, devices, issuer, log, {
+      limits: pacingLimitsOf(config),
+    });
     engine.lease = new RolloutLease(db, config.replicaId, issuer, packages, log);
     reports.onFinished = () => engine.kick();
     rollouts.onChange = () => engine.kick();
     rollouts.onActionsCanceled = (actions) => {
       void (async () => {
         for (const a of actions) {
-          const device = await db.selectFrom('devices').select('device_id').where('id', '=', a.deviceRowId).executeTakeFirst();
+          const device = await db
+            .selectFrom('devices')
+            .select('device_id')
+            .where('id', '=', a.deviceRowId)
+            .executeTakeFirst();
           if (device) await issuer.sendCancel({ ...a, deviceId: device.device_id });
         }
       })().catch((error) => log.warn({ err: error }, 'sending cancel commands failed'));
     };
     const gateway = new DeviceGateway(bus, devices, reports, log, metrics);
 
-    const downloads = mountDownloads({ db, blobs, keyring, devices, packages, reports, metrics, config, log });
+    const downloads = mountDownloads({
+      db,
+      blobs,
+      keyring,
+      devices,
+      packages,
+      reports,
+      metrics,
+      config,
+      log,
+    });
     // An object-storage package evicted from the local cache: the download side must resolve
     // it again (which fetches it anew). mountDownloads hands its cache's forget to onDeleted.
     // TODO(issue 6): call a forget that mountDownloads returns, once it returns one.
     const forgetDownload = packages.onDeleted;
     blobs.onEvicted = (sha256) => {
-      db.selectFrom('packages').select('id').where('sha256', '=', sha256).execute()
+      db.selectFrom('packages')
+        .select('id')
+        .where('sha256', '=', sha256)
+        .execute()
         .then((rows) => rows.forEach((row) => forgetDownload(Number(row.id))))
-        .catch((error: unknown) => log.warn({ err: error, sha256 }, 'evicted package not forgotten'));
+        .catch((error: unknown) =>
+          log.warn({ err: error, sha256 }, 'evicted package not forgotten'),
+        );
     };
     const app = await buildHttpApp(
       {
@@ -146,7 +178,18 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
         devices,
         rollouts,
         keys,
-        health: async () => ({ database: await db.selectFrom('accounts').select('id').limit(1).execute().then(() => true, () => false), broker: brokerHealthy() }),
+        health: async () => ({
+          database: await db
+            .selectFrom('accounts')
+            .select('id')
+            .limit(1)
+            .execute()
+            .then(
+              () => true,
+              () => false,
+            ),
+          broker: brokerHealthy(),
+        }),
       },
       downloads.handler,
     );

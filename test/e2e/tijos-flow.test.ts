@@ -32,8 +32,21 @@ describe('TiJOS upgrade flow with real processes', () => {
     httpUrl = `http://127.0.0.1:${httpPort}`;
     const dataDir = path.join(work, 'server');
     server = spawnTiota([
-      'server', '--data-dir', dataDir, '--http-host', '127.0.0.1', '--http-port', String(httpPort),
-      '--mqtt-host', '127.0.0.1', '--mqtt-port', String(mqttPort), '--public-url', httpUrl, '--log-level', 'warn',
+      'server',
+      '--data-dir',
+      dataDir,
+      '--http-host',
+      '127.0.0.1',
+      '--http-port',
+      String(httpPort),
+      '--mqtt-host',
+      '127.0.0.1',
+      '--mqtt-port',
+      String(mqttPort),
+      '--public-url',
+      httpUrl,
+      '--log-level',
+      'warn',
     ]);
     await server.waitFor('Tiota is running');
     env = { TIOTA_SERVER: httpUrl, TIOTA_DATA_DIR: dataDir };
@@ -67,12 +80,31 @@ describe('TiJOS upgrade flow with real processes', () => {
     await writeFile(credentials, await cli('device', 'add', 'lab-1', '--tag', 'lab', '--json'));
     const agentDir = path.join(work, 'lab-1');
     agent = spawnTiota([
-      'agent', '--credentials', credentials, '--data-dir', agentDir,
-      '--app-name', 'tijos-http-ota', '--app-version', '1.0.0', '--health-window', '1',
+      'agent',
+      '--credentials',
+      credentials,
+      '--data-dir',
+      agentDir,
+      '--app-name',
+      'tijos-http-ota',
+      '--app-version',
+      '1.0.0',
+      '--health-window',
+      '1',
     ]);
-    await waitUntil(async () => (await cliJson('device', 'show', 'lab-1')).version === '1.0.0', 'agent hello');
+    await waitUntil(
+      async () => (await cliJson('device', 'show', 'lab-1')).version === '1.0.0',
+      'agent hello',
+    );
 
-    const rollout = await cliJson('rollout', 'create', '--package', String(pkg.id), '--devices', 'lab-1');
+    const rollout = await cliJson(
+      'rollout',
+      'create',
+      '--package',
+      String(pkg.id),
+      '--devices',
+      'lab-1',
+    );
     const done = await waitUntil(async () => {
       const view = await cliJson('rollout', 'show', String(rollout.id));
       return view.status === 'completed' ? view : null;
@@ -85,7 +117,9 @@ describe('TiJOS upgrade flow with real processes', () => {
     const kinds = history.map((e: { kind: string }) => e.kind);
     const succeededAt = kinds.indexOf('succeeded');
     // Upgraded only after the device, restarted, said hello with the new version.
-    const newHello = history.findIndex((e: any) => e.kind === 'hello' && e.detail.version === '2.0.0');
+    const newHello = history.findIndex(
+      (e: any) => e.kind === 'hello' && e.detail.version === '2.0.0',
+    );
     expect(kinds.indexOf('status.restarting')).toBeGreaterThan(-1);
     expect(newHello).toBeGreaterThan(kinds.indexOf('status.restarting'));
     expect(succeededAt).toBeGreaterThan(newHello);
@@ -109,19 +143,30 @@ describe('TiJOS upgrade flow with real processes', () => {
     expect((await fetch(url)).status).toBe(200);
   });
 
-  it('does not let a device subscribe to another device\'s topics', async () => {
+  it("does not let a device subscribe to another device's topics", async () => {
     await cli('device', 'add', 'lab-2');
     const creds = JSON.parse(await readFile(path.join(work, 'lab-1.json'), 'utf8'));
     const client = await mqtt.connectAsync(creds.mqttUrl, {
-      username: creds.username, password: creds.password, clientId: 'intruder', reconnectPeriod: 0,
+      username: creds.username,
+      password: creds.password,
+      clientId: 'intruder',
+      reconnectPeriod: 0,
     });
-    await expect(client.subscribeAsync('tiota/v1/d/lab-2/cmd', { qos: 1 })).rejects.toThrow(/Subscribe error/);
-    await expect(client.subscribeAsync('tiota/v1/d/#', { qos: 1 })).rejects.toThrow(/Subscribe error/);
+    await expect(client.subscribeAsync('tiota/v1/d/lab-2/cmd', { qos: 1 })).rejects.toThrow(
+      /Subscribe error/,
+    );
+    await expect(client.subscribeAsync('tiota/v1/d/#', { qos: 1 })).rejects.toThrow(
+      /Subscribe error/,
+    );
     await client.endAsync(true);
   });
 });
 
-async function waitUntil<T>(check: () => Promise<T | null | false>, what: string, timeoutMs = 30_000): Promise<T> {
+async function waitUntil<T>(
+  check: () => Promise<T | null | false>,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check().catch(() => null);

@@ -15,11 +15,17 @@ describe.each(['sqlite', 'postgres'] as const)('deploy flow on %s', (database) =
   beforeAll(async () => {
     server = await startTestServer({ database });
     fixture = await readFile(FIXTURE_TAPK);
-    const upload = await fetch(`${server.httpUrl}/api/v1/packages?version=2.0.0&fileName=tijos-http-ota.tapk`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/octet-stream' },
-      body: fixture,
-    });
+    const upload = await fetch(
+      `${server.httpUrl}/api/v1/packages?version=2.0.0&fileName=tijos-http-ota.tapk`,
+      {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${server.token}`,
+          'content-type': 'application/octet-stream',
+        },
+        body: fixture,
+      },
+    );
     expect(upload.status).toBe(201);
     packageId = (await upload.json()).id;
   });
@@ -33,10 +39,22 @@ describe.each(['sqlite', 'postgres'] as const)('deploy flow on %s', (database) =
 
   it('counts a device upgraded only after it reports the new version after restarting', async () => {
     const creds = await register('flow-1');
-    const device = await TestDevice.connect(creds, { app: 'tijos-http-ota', version: '1.0.0', appId: 1, profile: 'tijos' });
-    await eventually(async () => (await server.api('GET', '/devices/flow-1')).body.version === '1.0.0', 5000, 'hello recorded');
+    const device = await TestDevice.connect(creds, {
+      app: 'tijos-http-ota',
+      version: '1.0.0',
+      appId: 1,
+      profile: 'tijos',
+    });
+    await eventually(
+      async () => (await server.api('GET', '/devices/flow-1')).body.version === '1.0.0',
+      5000,
+      'hello recorded',
+    );
 
-    const rollout = await server.api('POST', '/rollouts', { packageId, target: { devices: ['flow-1'] } });
+    const rollout = await server.api('POST', '/rollouts', {
+      packageId,
+      target: { devices: ['flow-1'] },
+    });
     expect(rollout.status).toBe(201);
     const command = (await device.nthCommand(1)) as InstallCommand;
     expect(command).toMatchObject({ op: 'install', version: '2.0.0', size: fixture.length });
@@ -52,19 +70,32 @@ describe.each(['sqlite', 'postgres'] as const)('deploy flow on %s', (database) =
 
     await device.status({ cmd: command.id, state: 'installing' });
     await device.status({ cmd: command.id, state: 'restarting' });
-    const before = await eventually(async () => {
-      const r = (await server.api('GET', `/rollouts/${rollout.body.id}`)).body;
-      return r.counts.restarting === 1 ? r : null;
-    }, 5000, 'restarting');
+    const before = await eventually(
+      async () => {
+        const r = (await server.api('GET', `/rollouts/${rollout.body.id}`)).body;
+        return r.counts.restarting === 1 ? r : null;
+      },
+      5000,
+      'restarting',
+    );
     expect(before.counts.succeeded).toBe(0);
     expect((await server.api('GET', '/devices/flow-1')).body.version).toBe('1.0.0');
 
     await device.close();
-    const again = await TestDevice.connect(creds, { app: 'tijos-http-ota', version: '2.0.0', appId: 2, profile: 'tijos' });
-    const done = await eventually(async () => {
-      const r = (await server.api('GET', `/rollouts/${rollout.body.id}`)).body;
-      return r.status === 'completed' ? r : null;
-    }, 5000, 'rollout completed');
+    const again = await TestDevice.connect(creds, {
+      app: 'tijos-http-ota',
+      version: '2.0.0',
+      appId: 2,
+      profile: 'tijos',
+    });
+    const done = await eventually(
+      async () => {
+        const r = (await server.api('GET', `/rollouts/${rollout.body.id}`)).body;
+        return r.status === 'completed' ? r : null;
+      },
+      5000,
+      'rollout completed',
+    );
     expect(done.counts.succeeded).toBe(1);
     expect((await server.api('GET', '/devices/flow-1')).body.version).toBe('2.0.0');
     await again.close();
@@ -72,17 +103,37 @@ describe.each(['sqlite', 'postgres'] as const)('deploy flow on %s', (database) =
 
   it('marks a device that comes back on the old version after installing as rolled back', async () => {
     const creds = await register('flow-2');
-    const device = await TestDevice.connect(creds, { app: 'tijos-http-ota', version: '1.0.0', profile: 'tijos' });
-    const rollout = await server.api('POST', '/rollouts', { packageId, target: { devices: ['flow-2'] } });
+    const device = await TestDevice.connect(creds, {
+      app: 'tijos-http-ota',
+      version: '1.0.0',
+      profile: 'tijos',
+    });
+    const rollout = await server.api('POST', '/rollouts', {
+      packageId,
+      target: { devices: ['flow-2'] },
+    });
     const command = (await device.nthCommand(1)) as InstallCommand;
     await (await fetch(command.url)).arrayBuffer();
-    await eventually(async () => (await server.api('GET', `/rollouts/${rollout.body.id}`)).body.counts.downloaded === 1, 5000, 'downloaded');
+    await eventually(
+      async () =>
+        (await server.api('GET', `/rollouts/${rollout.body.id}`)).body.counts.downloaded === 1,
+      5000,
+      'downloaded',
+    );
     await device.close();
-    const back = await TestDevice.connect(creds, { app: 'tijos-http-ota', version: '1.0.0', profile: 'tijos' });
-    const done = await eventually(async () => {
-      const r = (await server.api('GET', `/rollouts/${rollout.body.id}`)).body;
-      return r.status === 'completed' ? r : null;
-    }, 5000, 'rollout completed');
+    const back = await TestDevice.connect(creds, {
+      app: 'tijos-http-ota',
+      version: '1.0.0',
+      profile: 'tijos',
+    });
+    const done = await eventually(
+      async () => {
+        const r = (await server.api('GET', `/rollouts/${rollout.body.id}`)).body;
+        return r.status === 'completed' ? r : null;
+      },
+      5000,
+      'rollout completed',
+    );
     expect(done.counts.rolled_back).toBe(1);
     expect(back.commands).toHaveLength(0);
     await back.close();
@@ -106,12 +157,20 @@ describe.each(['sqlite', 'postgres'] as const)('deploy flow on %s', (database) =
     await register('acl-b');
     const device = await TestDevice.connect(a);
     // SUBACK 0x80 (failure) for another device's topic and for wildcards over all devices.
-    await expect(device.client.subscribeAsync('tiota/v1/d/acl-b/cmd', { qos: 1 })).rejects.toThrow(/Subscribe error/);
-    await expect(device.client.subscribeAsync('tiota/v1/d/+/cmd', { qos: 1 })).rejects.toThrow(/Subscribe error/);
+    await expect(device.client.subscribeAsync('tiota/v1/d/acl-b/cmd', { qos: 1 })).rejects.toThrow(
+      /Subscribe error/,
+    );
+    await expect(device.client.subscribeAsync('tiota/v1/d/+/cmd', { qos: 1 })).rejects.toThrow(
+      /Subscribe error/,
+    );
     // Nor may it speak for device B.
     const bStatus = await server.api('GET', '/devices/acl-b');
     // QoS 0: the broker closes the connection of a device that publishes outside its subtree.
-    await device.client.publishAsync('tiota/v1/d/acl-b/hello', JSON.stringify({ app: 'x', version: '9' }), { qos: 0 }).catch(() => undefined);
+    await device.client
+      .publishAsync('tiota/v1/d/acl-b/hello', JSON.stringify({ app: 'x', version: '9' }), {
+        qos: 0,
+      })
+      .catch(() => undefined);
     await new Promise((r) => setTimeout(r, 300));
     expect((await server.api('GET', '/devices/acl-b')).body.version).toBe(bStatus.body.version);
     await device.close();

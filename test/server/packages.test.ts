@@ -28,7 +28,10 @@ describe('package uploads', () => {
   async function storedFiles(): Promise<string[]> {
     const root = path.join(server.dataDir, 'packages');
     const files: string[] = [];
-    for (const dir of ['tmp', ...(await readdir(path.join(root, 'sha256'))).map((d) => `sha256/${d}`)]) {
+    for (const dir of [
+      'tmp',
+      ...(await readdir(path.join(root, 'sha256'))).map((d) => `sha256/${d}`),
+    ]) {
       files.push(...(await readdir(path.join(root, dir))));
     }
     return files;
@@ -56,7 +59,12 @@ describe('package uploads', () => {
       kind: 'tapk',
       size: 20384,
       sha256: createHash('sha256').update(fixture).digest('hex'),
-      tapk: { name: 'tijos-http-ota', description: 'OTA via CoAP', buildTimeIso: '2021-04-10T02:13:56.000Z', crc: '0x58b9' },
+      tapk: {
+        name: 'tijos-http-ota',
+        description: 'OTA via CoAP',
+        buildTimeIso: '2021-04-10T02:13:56.000Z',
+        crc: '0x58b9',
+      },
     });
   });
 
@@ -106,7 +114,10 @@ describe('package uploads', () => {
     try {
       const res = await fetch(`${small.httpUrl}/api/v1/packages?version=1.0.0&fileName=big.tapk`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${small.token}`, 'content-type': 'application/octet-stream' },
+        headers: {
+          authorization: `Bearer ${small.token}`,
+          'content-type': 'application/octet-stream',
+        },
         body: fixture,
       });
       expect(res.status).toBe(413);
@@ -114,6 +125,42 @@ describe('package uploads', () => {
       expect(await readdir(path.join(small.dataDir, 'packages', 'tmp'))).toEqual([]);
     } finally {
       await small.stop();
+    }
+  });
+});
+
+describe('a slow upload', () => {
+  it('completes when the body trickles in over several seconds', async () => {
+    const server = await startTestServer();
+    try {
+      const fixture = await readFile(FIXTURE_TAPK);
+      const chunks = 40;
+      const size = Math.ceil(fixture.length / chunks);
+      let sent = 0;
+      const body = new ReadableStream({
+        async pull(controller) {
+          if (sent >= fixture.length) return controller.close();
+          await new Promise((r) => setTimeout(r, 100));
+          controller.enqueue(fixture.subarray(sent, sent + size));
+          sent += size;
+        },
+      });
+      const res = await fetch(
+        `${server.httpUrl}/api/v1/packages?version=1.0.0&fileName=slow.tapk`,
+        {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${server.token}`,
+            'content-type': 'application/octet-stream',
+          },
+          body,
+          duplex: 'half',
+        } as RequestInit,
+      );
+      expect(res.status).toBe(201);
+      expect((await res.json()).sha256).toBe(createHash('sha256').update(fixture).digest('hex'));
+    } finally {
+      await server.stop();
     }
   });
 });

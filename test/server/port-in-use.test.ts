@@ -16,7 +16,9 @@ describe('a port that is already taken', () => {
     const taken = await occupiedPort();
     try {
       await expect(startTestServer({ config: { mqttPort: String(taken.port) } })).rejects.toThrow(
-        new RegExp(`port ${taken.port} for the embedded MQTT broker is already in use.*--mqtt-port.*TIOTA_MQTT_PORT`),
+        new RegExp(
+          `port ${taken.port} for the embedded MQTT broker is already in use.*--mqtt-port.*TIOTA_MQTT_PORT`,
+        ),
       );
     } finally {
       await taken.close();
@@ -27,7 +29,9 @@ describe('a port that is already taken', () => {
     const taken = await occupiedPort();
     try {
       await expect(startTestServer({ config: { httpPort: String(taken.port) } })).rejects.toThrow(
-        new RegExp(`port ${taken.port} for the HTTP server is already in use.*--http-port.*TIOTA_HTTP_PORT`),
+        new RegExp(
+          `port ${taken.port} for the HTTP server is already in use.*--http-port.*TIOTA_HTTP_PORT`,
+        ),
       );
     } finally {
       await taken.close();

@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { crc16CcittFalse, parseTapk, TapkError, TapkStreamChecker } from '../../src/shared/tapk/index.js';
+import {
+  crc16CcittFalse,
+  parseTapk,
+  TapkError,
+  TapkStreamChecker,
+} from '../../src/shared/tapk/index.js';
 import { FIXTURE_TAPK } from '../support/fixture.js';
 
 const fixture = readFileSync(FIXTURE_TAPK);

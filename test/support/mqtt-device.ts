@@ -1,5 +1,12 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { cmdTopic, helloTopic, statusTopic, type DeviceCommand, type HelloMessage, type StatusMessage } from '../../src/shared/protocol/index.js';
+import {
+  cmdTopic,
+  helloTopic,
+  statusTopic,
+  type DeviceCommand,
+  type HelloMessage,
+  type StatusMessage,
+} from '../../src/shared/protocol/index.js';
 
 /**
  * A bare MQTT device for protocol tests: it subscribes to its commands before saying hello
@@ -20,14 +27,22 @@ export class TestDevice {
     });
   }
 
-  static async connect(creds: { deviceId: string; password: string; mqttUrl: string }, hello?: HelloMessage): Promise<TestDevice> {
+  static async connect(
+    creds: { deviceId: string; password: string; mqttUrl: string },
+    hello?: HelloMessage,
+  ): Promise<TestDevice> {
     const client = await mqtt.connectAsync(creds.mqttUrl, {
       username: creds.deviceId,
       password: creds.password,
       clientId: `test-${creds.deviceId}`,
       clean: true,
       reconnectPeriod: 0,
-      will: { topic: `tiota/v1/d/${creds.deviceId}/presence`, payload: Buffer.from('{"online":false}'), qos: 1, retain: false },
+      will: {
+        topic: `tiota/v1/d/${creds.deviceId}/presence`,
+        payload: Buffer.from('{"online":false}'),
+        qos: 1,
+        retain: false,
+      },
     });
     const device = new TestDevice(creds.deviceId, client);
     await client.subscribeAsync(cmdTopic(creds.deviceId), { qos: 1 });
@@ -62,7 +77,11 @@ export class TestDevice {
 }
 
 /** Polls `check` until it returns a truthy value. */
-export async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | null | false>,
+  timeoutMs = 15_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

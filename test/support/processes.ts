@@ -36,7 +36,8 @@ export function spawnTiota(args: string[], env: NodeJS.ProcessEnv = {}): Spawned
       const deadline = Date.now() + timeoutMs;
       const matches = () => (typeof text === 'string' ? output.includes(text) : text.test(output));
       while (!matches()) {
-        if (child.exitCode !== null) throw new Error(`process exited (${child.exitCode}) before "${text}":\n${output}`);
+        if (child.exitCode !== null)
+          throw new Error(`process exited (${child.exitCode}) before "${text}":\n${output}`);
         if (Date.now() > deadline) throw new Error(`timed out waiting for "${text}":\n${output}`);
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -49,9 +50,15 @@ export function spawnTiota(args: string[], env: NodeJS.ProcessEnv = {}): Spawned
 }
 
 /** Runs a CLI command to completion; rejects with its output when it fails. */
-export async function runTiota(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runTiota(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

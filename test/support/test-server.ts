@@ -19,7 +19,10 @@ export interface TestServer extends RunningServer {
  * gives it a fresh PostgreSQL database on 127.0.0.1:5432 (dropped at stop).
  */
 export async function startTestServer(
-  options: { database?: 'sqlite' | 'postgres'; config?: Partial<Record<keyof ServerConfig, string>> } = {},
+  options: {
+    database?: 'sqlite' | 'postgres';
+    config?: Partial<Record<keyof ServerConfig, string>>;
+  } = {},
 ): Promise<TestServer> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tiota-test-'));
   const pgDb = options.database === 'postgres' ? await createPgDatabase() : null;

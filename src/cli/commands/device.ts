@@ -32,9 +32,13 @@ export function registerDeviceCommands(program: Command): void {
       .option('--limit <n>', 'at most this many', '100'),
   ).action(async (options) => {
     const query = new URLSearchParams();
-    for (const key of ['tag', 'app', 'version', 'limit'] as const) if (options[key]) query.set(key, options[key]);
+    for (const key of ['tag', 'app', 'version', 'limit'] as const)
+      if (options[key]) query.set(key, options[key]);
     if (options.online) query.set('online', 'true');
-    const result = await clientFor(options).request<{ total: number; devices: DeviceView[] }>('GET', `/devices?${query}`);
+    const result = await clientFor(options).request<{ total: number; devices: DeviceView[] }>(
+      'GET',
+      `/devices?${query}`,
+    );
     printResult(
       options.json,
       result,
@@ -52,21 +56,30 @@ export function registerDeviceCommands(program: Command): void {
 
   withApiOptions(device.command('show <id>').description('show a device with its history')).action(
     async (id: string, options) => {
-      const view = await clientFor(options).request<DeviceView & { history: { at: number; kind: string; detail: unknown }[] }>('GET', `/devices/${encodeURIComponent(id)}`);
+      const view = await clientFor(options).request<
+        DeviceView & { history: { at: number; kind: string; detail: unknown }[] }
+      >('GET', `/devices/${encodeURIComponent(id)}`);
       if (options.json) return printFields(true, view);
       const { history, ...fields } = view;
       printFields(false, fields);
       process.stdout.write('\nhistory (newest first):\n');
       for (const event of history.slice(0, 30)) {
-        process.stdout.write(`  ${new Date(event.at).toISOString()}  ${event.kind.padEnd(22)} ${JSON.stringify(event.detail)}\n`);
+        process.stdout.write(
+          `  ${new Date(event.at).toISOString()}  ${event.kind.padEnd(22)} ${JSON.stringify(event.detail)}\n`,
+        );
       }
     },
   );
 
-  withApiOptions(device.command('revoke <id>').description('revoke a device: disconnected, no reconnects, no downloads')).action(
-    async (id: string, options) => {
-      const view = await clientFor(options).request<DeviceView>('POST', `/devices/${encodeURIComponent(id)}/revoke`);
-      printFields(options.json, view as unknown as Record<string, unknown>);
-    },
-  );
+  withApiOptions(
+    device
+      .command('revoke <id>')
+      .description('revoke a device: disconnected, no reconnects, no downloads'),
+  ).action(async (id: string, options) => {
+    const view = await clientFor(options).request<DeviceView>(
+      'POST',
+      `/devices/${encodeURIComponent(id)}/revoke`,
+    );
+    printFields(options.json, view as unknown as Record<string, unknown>);
+  });
 }

@@ -9,13 +9,18 @@ import { CliError, clientFor, withApiOptions } from '../api-client.js';
 import { printFields, printResult } from '../output.js';
 
 export function registerPackageCommands(program: Command): void {
-  const pkg = program.command('package').description('upload and manage packages (.tapk or any file)');
+  const pkg = program
+    .command('package')
+    .description('upload and manage packages (.tapk or any file)');
 
   withApiOptions(
     pkg
       .command('push <file>')
       .description('upload a package; a .tapk is checked (trailer, CRC-16) before it is stored')
-      .requiredOption('--version <version>', 'version of the package (a .tapk has no version field)')
+      .requiredOption(
+        '--version <version>',
+        'version of the package (a .tapk has no version field)',
+      )
       .option('--app <name>', 'app name (required for files that are not .tapk)')
       .option('--sha256 <hex>', 'refuse the upload unless the server computes this SHA-256'),
   ).action(async (file: string, options) => {
@@ -29,7 +34,10 @@ export function registerPackageCommands(program: Command): void {
     if (options.app) query.set('app', options.app);
     if (options.sha256) query.set('sha256', options.sha256);
 
-    const bar = options.json || !process.stderr.isTTY ? null : new SingleBar({ format: 'upload [{bar}] {percentage}% {value}/{total} bytes' });
+    const bar =
+      options.json || !process.stderr.isTTY
+        ? null
+        : new SingleBar({ format: 'upload [{bar}] {percentage}% {value}/{total} bytes' });
     bar?.start(size, 0);
     let sent = 0;
     const counter = new Transform({
@@ -41,11 +49,16 @@ export function registerPackageCommands(program: Command): void {
     });
     const body = Readable.toWeb(createReadStream(file).pipe(counter)) as ReadableStream;
     try {
-      const view = await clientFor(options).request<PackageView>('POST', `/packages?${query}`, undefined, {
-        body,
-        headers: { 'content-type': 'application/octet-stream' },
-        duplex: 'half',
-      } as RequestInit);
+      const view = await clientFor(options).request<PackageView>(
+        'POST',
+        `/packages?${query}`,
+        undefined,
+        {
+          body,
+          headers: { 'content-type': 'application/octet-stream' },
+          duplex: 'half',
+        } as RequestInit,
+      );
       bar?.stop();
       printFields(options.json, packageFields(view));
     } finally {
@@ -53,31 +66,47 @@ export function registerPackageCommands(program: Command): void {
     }
   });
 
-  withApiOptions(pkg.command('list').description('list packages').option('--app <name>', 'only this app')).action(
-    async (options) => {
-      const query = options.app ? `?app=${encodeURIComponent(options.app)}` : '';
-      const result = await clientFor(options).request<{ packages: PackageView[] }>('GET', `/packages${query}`);
-      printResult(
-        options.json,
-        result,
-        result.packages.map((p) => ({ id: p.id, app: p.app, version: p.version, size: p.size, kind: p.kind, sha256: p.sha256.slice(0, 12) })),
-      );
-    },
-  );
+  withApiOptions(
+    pkg.command('list').description('list packages').option('--app <name>', 'only this app'),
+  ).action(async (options) => {
+    const query = options.app ? `?app=${encodeURIComponent(options.app)}` : '';
+    const result = await clientFor(options).request<{ packages: PackageView[] }>(
+      'GET',
+      `/packages${query}`,
+    );
+    printResult(
+      options.json,
+      result,
+      result.packages.map((p) => ({
+        id: p.id,
+        app: p.app,
+        version: p.version,
+        size: p.size,
+        kind: p.kind,
+        sha256: p.sha256.slice(0, 12),
+      })),
+    );
+  });
 
-  withApiOptions(pkg.command('show <id>').description('show a package and where it is deployed')).action(
-    async (id: string, options) => {
-      const view = await clientFor(options).request<PackageView & { rollouts: unknown[] }>('GET', `/packages/${id}`);
-      printFields(options.json, options.json ? view : { ...packageFields(view), rollouts: view.rollouts });
-    },
-  );
+  withApiOptions(
+    pkg.command('show <id>').description('show a package and where it is deployed'),
+  ).action(async (id: string, options) => {
+    const view = await clientFor(options).request<PackageView & { rollouts: unknown[] }>(
+      'GET',
+      `/packages/${id}`,
+    );
+    printFields(
+      options.json,
+      options.json ? view : { ...packageFields(view), rollouts: view.rollouts },
+    );
+  });
 
-  withApiOptions(pkg.command('delete <id>').description('delete a package not used by an active rollout')).action(
-    async (id: string, options) => {
-      await clientFor(options).request('DELETE', `/packages/${id}`);
-      if (!options.json) process.stdout.write(`package ${id} deleted\n`);
-    },
-  );
+  withApiOptions(
+    pkg.command('delete <id>').description('delete a package not used by an active rollout'),
+  ).action(async (id: string, options) => {
+    await clientFor(options).request('DELETE', `/packages/${id}`);
+    if (!options.json) process.stdout.write(`package ${id} deleted\n`);
+  });
 }
 
 function packageFields(p: PackageView): Record<string, unknown> {

@@ -5,7 +5,9 @@ import { startServer } from '../../server/start-server.js';
 export function registerServerCommand(program: Command): void {
   const command = program
     .command('server')
-    .description('run the Tiota server (embedded default: SQLite, embedded MQTT broker, local files)');
+    .description(
+      'run the Tiota server (embedded default: SQLite, embedded MQTT broker, local files)',
+    );
   for (const spec of SERVER_OPTIONS) {
     command.option(`${spec.flag} <value>`, `${spec.description} [env ${spec.env}]`);
   }
@@ -28,7 +30,9 @@ export function registerServerCommand(program: Command): void {
       `                    or curl -H "Authorization: Bearer $(cat ${server.admin.tokenFile})" ${server.httpUrl}/api/v1/devices`,
     ];
     if (server.admin.created) {
-      lines.push(`  first start: created account "admin"; its password is in ${config.dataDir}/admin-password`);
+      lines.push(
+        `  first start: created account "admin"; its password is in ${config.dataDir}/admin-password`,
+      );
     }
     process.stderr.write(lines.join('\n') + '\n');
 

@@ -51,8 +51,10 @@ export class AuditLog {
     if (filter.action) query = query.where('action', '=', filter.action);
     if (filter.before) query = query.where('id', '<', filter.before);
     const rows = await query.limit(Math.min(filter.limit ?? 100, 1000)).execute();
-    return rows.map(
-      (r): AuditEntry => ({ ...r, id: Number(r.id), detail: JSON.parse(r.detail) as Record<string, unknown> }),
-    );
+    return rows.map((r): AuditEntry => ({
+      ...r,
+      id: Number(r.id),
+      detail: JSON.parse(r.detail) as Record<string, unknown>,
+    }));
   }
 }

@@ -92,7 +92,8 @@ export class DeviceService {
     }
     const tags = input.tags ?? [];
     const badTag = tags.find((t) => !TAG_PATTERN.test(t));
-    if (badTag !== undefined) throw new TiotaError('validation_failed', `tag "${badTag}" is not allowed`);
+    if (badTag !== undefined)
+      throw new TiotaError('validation_failed', `tag "${badTag}" is not allowed`);
 
     const password = newDeviceSecret();
     try {
@@ -114,7 +115,13 @@ export class DeviceService {
             revoked_at: null,
           })
           .execute();
-        await this.audit.record(actor, 'device.register', `device:${input.deviceId}`, { tags }, trx);
+        await this.audit.record(
+          actor,
+          'device.register',
+          `device:${input.deviceId}`,
+          { tags },
+          trx,
+        );
       });
     } catch (error) {
       if (String((error as Error).message).match(/unique|duplicate/i)) {
@@ -246,7 +253,11 @@ export class DeviceService {
   }
 
   async rowByDeviceId(deviceId: string): Promise<Selectable<DevicesTable> | undefined> {
-    return this.db.selectFrom('devices').selectAll().where('device_id', '=', deviceId).executeTakeFirst();
+    return this.db
+      .selectFrom('devices')
+      .selectAll()
+      .where('device_id', '=', deviceId)
+      .executeTakeFirst();
   }
 
   /**
@@ -256,7 +267,11 @@ export class DeviceService {
   async rowIdOf(deviceId: string): Promise<number | null> {
     const cached = this.#secretCache.get(deviceId);
     if (cached && !cached.revoked) return cached.rowId;
-    const row = await this.db.selectFrom('devices').select('id').where('device_id', '=', deviceId).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('devices')
+      .select('id')
+      .where('device_id', '=', deviceId)
+      .executeTakeFirst();
     return row ? Number(row.id) : null;
   }
 
@@ -268,7 +283,13 @@ export class DeviceService {
       app_id: hello.appId ?? null,
       profile: hello.profile ?? null,
     };
-    const event = { device_row_id: deviceRowId, action_id: null, kind: 'hello', detail: JSON.stringify(hello), at };
+    const event = {
+      device_row_id: deviceRowId,
+      action_id: null,
+      kind: 'hello',
+      detail: JSON.stringify(hello),
+      at,
+    };
     await this.#activity.hello(deviceRowId, fields, event);
   }
 
@@ -286,7 +307,13 @@ export class DeviceService {
     detail: Record<string, unknown>,
     at: number = Date.now(),
   ): Promise<void> {
-    await this.#activity.event({ device_row_id: deviceRowId, action_id: actionId, kind, detail: JSON.stringify(detail), at });
+    await this.#activity.event({
+      device_row_id: deviceRowId,
+      action_id: actionId,
+      kind,
+      detail: JSON.stringify(detail),
+      at,
+    });
   }
 
   /** Resolves when every hello and event recorded so far is in the database. */

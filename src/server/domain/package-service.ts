@@ -26,7 +26,13 @@ export interface PackageView {
   readonly size: number;
   readonly sha256: string;
   readonly kind: 'tapk' | 'file';
-  readonly tapk: { name: string; description: string; buildTime: number; buildTimeIso: string; crc: string } | null;
+  readonly tapk: {
+    name: string;
+    description: string;
+    buildTime: number;
+    buildTimeIso: string;
+    crc: string;
+  } | null;
   readonly signature: string;
   readonly signingKeyId: string;
   readonly createdAt: number;
@@ -109,7 +115,8 @@ export class PackageService {
       if (!(error instanceof TapkError)) throw error;
       const claimsTapk = fileName.toLowerCase().endsWith('.tapk');
       // A file that neither is named .tapk nor carries the magic is opaque firmware.
-      if (!claimsTapk && (error.problem === 'bad_magic' || error.problem === 'too_short')) return null;
+      if (!claimsTapk && (error.problem === 'bad_magic' || error.problem === 'too_short'))
+        return null;
       throw new TiotaError('tapk_invalid', error.message);
     }
   }
@@ -175,7 +182,11 @@ export class PackageService {
   }
 
   async get(id: number): Promise<PackageView> {
-    const row = await this.db.selectFrom('packages').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('packages')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (!row) throw new TiotaError('not_found', `package ${id}`);
     return toView(row);
   }
@@ -191,7 +202,13 @@ export class PackageService {
     if (active) throw new TiotaError('package_in_use', String(id));
     await this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('packages').where('id', '=', id).execute();
-      await this.audit.record(actor, 'package.delete', `package:${id}`, { app: pkg.app, version: pkg.version }, trx);
+      await this.audit.record(
+        actor,
+        'package.delete',
+        `package:${id}`,
+        { app: pkg.app, version: pkg.version },
+        trx,
+      );
     });
     this.onDeleted(id);
     await this.#deleteBlobIfUnused(pkg.sha256);

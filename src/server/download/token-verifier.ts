@@ -91,5 +91,4 @@ export class TokenVerifier {
     if (nowSeconds >= grant.expiresAt) return REFUSED.expired;
     return { ok: true, grant };
   }
-
 }

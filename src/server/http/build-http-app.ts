@@ -31,7 +31,10 @@ const CONSOLE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
  * downloads (`/d/…`) go to a lean raw handler before Fastify sees them, because that path
  * must keep up with nginx (docs/benchmarks.md).
  */
-export async function buildHttpApp(ctx: ServerContext, downloads: RawHandler): Promise<FastifyInstance> {
+export async function buildHttpApp(
+  ctx: ServerContext,
+  downloads: RawHandler,
+): Promise<FastifyInstance> {
   // Typed as the default instance: routes take FastifyInstance, whichever logger it carries.
   const app = Fastify({
     loggerInstance: ctx.log.child({ component: 'http' }),
@@ -40,16 +43,25 @@ export async function buildHttpApp(ctx: ServerContext, downloads: RawHandler): P
     // field name must not pass for "use the default" (docs/security.md, "Hostile input").
     ajv: { customOptions: { removeAdditional: false } },
     frameworkErrors: handleFrameworkError,
-    serverFactory: (handler) =>
-      http.createServer((req, res) => {
+    serverFactory: (handler) => {
+      const server = http.createServer((req, res) => {
         if (req.url?.startsWith('/d/')) downloads(req, res);
         else handler(req, res);
-      }),
+      });
+      // A package upload over a slow link may take many minutes: no whole-request limit (Node's
+      // default cuts at 5 minutes). Idle connections are still closed by the socket timeout.
+      server.requestTimeout = 0;
+      return server;
+    },
   }) as unknown as FastifyInstance;
 
   // Package bodies stay streams: the upload path hashes and stores them as they arrive.
-  app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
-  await app.register(fastifyMultipart, { limits: { fileSize: ctx.config.maxUploadBytes + 1, files: 1 } });
+  app.addContentTypeParser('application/octet-stream', (_request, payload, done) =>
+    done(null, payload),
+  );
+  await app.register(fastifyMultipart, {
+    limits: { fileSize: ctx.config.maxUploadBytes + 1, files: 1 },
+  });
   await app.register(fastifySwagger, {
     openapi: {
       info: { title: 'Tiota management API', version: '1' },
@@ -61,7 +73,9 @@ export async function buildHttpApp(ctx: ServerContext, downloads: RawHandler): P
   installErrorHandler(app);
   installAuth(app, ctx);
 
-  app.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+  app.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
   app.get('/healthz', { schema: { hide: true } }, async (_request, reply) => {
     const checks = await ctx.health();
     const ok = Object.values(checks).every(Boolean);

@@ -62,7 +62,9 @@ export class EmbeddedBroker implements MessageBus {
   #authorize(devices: DeviceService): void {
     this.aedes.authenticate = (client, username, password, done) => {
       const fail = () => {
-        const error = Object.assign(new Error('bad user name or password'), { returnCode: BAD_CREDENTIALS });
+        const error = Object.assign(new Error('bad user name or password'), {
+          returnCode: BAD_CREDENTIALS,
+        });
         done(error as any, false);
       };
       if (!username || !password) return fail();
@@ -116,7 +118,10 @@ export class EmbeddedBroker implements MessageBus {
       const identity = identities.get(client);
       if (!identity || this.#connected.get(identity.deviceId) !== client) return;
       this.#connected.delete(identity.deviceId);
-      this.#deliver({ topic: presenceTopic(identity.deviceId), payload: Buffer.from('{"online":false}') });
+      this.#deliver({
+        topic: presenceTopic(identity.deviceId),
+        payload: Buffer.from('{"online":false}'),
+      });
     });
     this.aedes.on('clientError', (client, error) => {
       this.log.debug({ clientId: client.id, err: error.message }, 'mqtt client error');
@@ -138,7 +143,14 @@ export class EmbeddedBroker implements MessageBus {
   publish(topic: string, payload: string): Promise<void> {
     return new Promise((resolve, reject) => {
       this.aedes.publish(
-        { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false } as any,
+        {
+          cmd: 'publish',
+          topic,
+          payload: Buffer.from(payload),
+          qos: 1,
+          retain: false,
+          dup: false,
+        } as any,
         (error?: Error) => (error ? reject(error) : resolve()),
       );
     });

@@ -18,7 +18,8 @@ export function listenOrExplain(
     const onError = (error: NodeJS.ErrnoException) => {
       server.off('listening', onListening);
       if (error.code === 'EADDRINUSE' || error.code === 'EACCES') {
-        const why = error.code === 'EADDRINUSE' ? 'is already in use' : 'may not be opened by this user';
+        const why =
+          error.code === 'EADDRINUSE' ? 'is already in use' : 'may not be opened by this user';
         reject(
           new PortInUseError(
             `port ${port} for the ${about.what} ${why} (on ${host}). ` +

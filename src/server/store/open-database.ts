@@ -24,7 +24,9 @@ export async function openDatabase(url: string): Promise<OpenDatabase> {
   const db =
     dialect === 'postgres'
       ? new Kysely<Database>({ dialect: new PostgresDialect({ pool: openPgPool(url) }) })
-      : new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(openSqlite(url)) }) });
+      : new Kysely<Database>({
+          dialect: new SqliteDialect({ database: withStatementCache(openSqlite(url)) }),
+        });
 
   await migrate(db);
   return { db, dialect, close: () => db.destroy() };

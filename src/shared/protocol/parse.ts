@@ -23,7 +23,9 @@ function parseObject(payload: Uint8Array | string, what: string): Json {
   }
   let value: unknown;
   try {
-    value = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
+    value = JSON.parse(
+      typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'),
+    );
   } catch {
     throw new PayloadError(`${what}: not valid JSON`);
   }
@@ -36,7 +38,9 @@ function parseObject(payload: Uint8Array | string, what: string): Json {
 function text(obj: Json, key: string, what: string, max = 128): string {
   const v = obj[key];
   if (typeof v !== 'string' || v.length === 0 || v.length > max) {
-    throw new PayloadError(`${what}: "${key}" must be a non-empty string of at most ${max} characters`);
+    throw new PayloadError(
+      `${what}: "${key}" must be a non-empty string of at most ${max} characters`,
+    );
   }
   return v;
 }
@@ -120,10 +124,12 @@ export const MAX_COMMAND_SIZE = 1024 * 1024 * 1024;
 export function parseCommand(payload: Uint8Array | string): DeviceCommand {
   const what = 'command';
   const obj = parseObject(payload, what);
-  if (obj.v !== 1) throw new PayloadError(`${what}: unsupported version "v": ${JSON.stringify(obj.v)}`);
+  if (obj.v !== 1)
+    throw new PayloadError(`${what}: unsupported version "v": ${JSON.stringify(obj.v)}`);
   const id = text(obj, 'id', what);
   if (obj.op === 'cancel') return { v: 1, op: 'cancel', id };
-  if (obj.op !== 'install') throw new PayloadError(`${what}: unknown "op": ${JSON.stringify(obj.op)}`);
+  if (obj.op !== 'install')
+    throw new PayloadError(`${what}: unknown "op": ${JSON.stringify(obj.op)}`);
   const url = text(obj, 'url', what, 127);
   if (!/^https?:\/\/\S+$/.test(url)) {
     throw new PayloadError(`${what}: "url" must be an http(s) URL without spaces`);

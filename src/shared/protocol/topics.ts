@@ -27,7 +27,9 @@ export function isValidDeviceId(id: string): boolean {
 }
 
 /** Splits `tiota/v1/d/<id>/<kind>`; null for anything else. */
-export function parseDeviceTopic(topic: string): { deviceId: string; kind: DeviceTopicKind } | null {
+export function parseDeviceTopic(
+  topic: string,
+): { deviceId: string; kind: DeviceTopicKind } | null {
   if (!topic.startsWith(TOPIC_ROOT + '/')) return null;
   const rest = topic.slice(TOPIC_ROOT.length + 1).split('/');
   if (rest.length !== 2) return null;

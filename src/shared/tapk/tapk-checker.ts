@@ -1,5 +1,11 @@
 import { CRC16_INIT, crc16CcittFalse } from './crc16.js';
-import { TAPK_TRAILER_SIZE, TapkError, checkTapkCrc, parseTapkTrailer, type TapkInfo } from './tapk-trailer.js';
+import {
+  TAPK_TRAILER_SIZE,
+  TapkError,
+  checkTapkCrc,
+  parseTapkTrailer,
+  type TapkInfo,
+} from './tapk-trailer.js';
 
 /**
  * Checks a `.tapk` while it streams by: feed every chunk in order, then call finish().

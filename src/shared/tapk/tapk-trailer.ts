@@ -24,12 +24,7 @@ export interface TapkInfo {
 }
 
 /** Why a `.tapk` was refused; stable codes, shown to operators. */
-export type TapkProblem =
-  | 'too_short'
-  | 'bad_magic'
-  | 'empty_name'
-  | 'bad_text'
-  | 'crc_mismatch';
+export type TapkProblem = 'too_short' | 'bad_magic' | 'empty_name' | 'bad_text' | 'crc_mismatch';
 
 export class TapkError extends Error {
   constructor(
@@ -102,7 +97,10 @@ function readPaddedText(buf: Buffer, offset: number, size: number, what: string)
   // Printable text only: a control byte here means the file is not what it claims to be.
   for (const byte of text) {
     if (byte < 0x20 || byte === 0x7f) {
-      throw new TapkError('bad_text', `the .tapk ${what} holds a control byte (0x${byte.toString(16)})`);
+      throw new TapkError(
+        'bad_text',
+        `the .tapk ${what} holds a control byte (0x${byte.toString(16)})`,
+      );
     }
   }
   return text.toString('utf8');

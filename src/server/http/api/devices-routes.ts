@@ -9,52 +9,68 @@ const deviceParams = {
 
 /** Devices: register (returns credentials once), list with filters, show with history, revoke. */
 export function devicesRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  app.post('/api/v1/devices', {
-    schema: {
-      tags: ['devices'],
-      body: {
-        type: 'object',
-        required: ['deviceId'],
-        additionalProperties: false,
-        properties: {
-          deviceId: { type: 'string', minLength: 1, maxLength: 64 },
-          tags: { type: 'array', items: { type: 'string', maxLength: 64 }, maxItems: 32 },
-          profile: { type: 'string', maxLength: 32 },
+  app.post(
+    '/api/v1/devices',
+    {
+      schema: {
+        tags: ['devices'],
+        body: {
+          type: 'object',
+          required: ['deviceId'],
+          additionalProperties: false,
+          properties: {
+            deviceId: { type: 'string', minLength: 1, maxLength: 64 },
+            tags: { type: 'array', items: { type: 'string', maxLength: 64 }, maxItems: 32 },
+            profile: { type: 'string', maxLength: 32 },
+          },
         },
       },
     },
-  }, async (request, reply) => {
-    const body = request.body as { deviceId: string; tags?: string[]; profile?: string };
-    return reply.status(201).send(await ctx.devices.register(body, request.actor));
-  });
+    async (request, reply) => {
+      const body = request.body as { deviceId: string; tags?: string[]; profile?: string };
+      return reply.status(201).send(await ctx.devices.register(body, request.actor));
+    },
+  );
 
-  app.get('/api/v1/devices', {
-    schema: {
-      tags: ['devices'],
-      querystring: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          tag: { type: 'string' },
-          app: { type: 'string' },
-          version: { type: 'string' },
-          online: { type: 'boolean' },
-          q: { type: 'string', maxLength: 64 },
-          limit: { type: 'integer', minimum: 1, maximum: 10000 },
-          offset: { type: 'integer', minimum: 0 },
+  app.get(
+    '/api/v1/devices',
+    {
+      schema: {
+        tags: ['devices'],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            tag: { type: 'string' },
+            app: { type: 'string' },
+            version: { type: 'string' },
+            online: { type: 'boolean' },
+            q: { type: 'string', maxLength: 64 },
+            limit: { type: 'integer', minimum: 1, maximum: 10000 },
+            offset: { type: 'integer', minimum: 0 },
+          },
         },
       },
     },
-  }, async (request) => ctx.devices.list(request.query as Record<string, never>));
+    async (request) => ctx.devices.list(request.query as Record<string, never>),
+  );
 
-  app.get('/api/v1/devices/:id', { schema: { params: deviceParams, tags: ['devices'] } }, async (request) => {
-    const { id } = request.params as { id: string };
-    return { ...(await ctx.devices.get(id)), history: await ctx.devices.history(id) };
-  });
+  app.get(
+    '/api/v1/devices/:id',
+    { schema: { params: deviceParams, tags: ['devices'] } },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      return { ...(await ctx.devices.get(id)), history: await ctx.devices.history(id) };
+    },
+  );
 
-  app.post('/api/v1/devices/:id/revoke', { schema: { params: deviceParams, tags: ['devices'] } }, async (request) => {
-    const { id } = request.params as { id: string };
-    await ctx.devices.revoke(id, request.actor);
-    return ctx.devices.get(id);
-  });
+  app.post(
+    '/api/v1/devices/:id/revoke',
+    { schema: { params: deviceParams, tags: ['devices'] } },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      await ctx.devices.revoke(id, request.actor);
+      return ctx.devices.get(id);
+    },
+  );
 }

@@ -23,44 +23,83 @@ const uploadQuery = {
   additionalProperties: false,
 } as const;
 
-type UploadQuery = { version?: string; app?: string; fileName?: string; sha256?: string; sha1?: string; md5?: string };
+type UploadQuery = {
+  version?: string;
+  app?: string;
+  fileName?: string;
+  sha256?: string;
+  sha1?: string;
+  md5?: string;
+};
 
 /**
  * Packages: upload as a raw body (`Content-Type: application/octet-stream`, fields in the
  * query string) or multipart (fields first, then the file part), list, show, delete.
  */
 export function packagesRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  app.post('/api/v1/packages', { schema: { querystring: uploadQuery, tags: ['packages'] } }, async (request, reply) => {
-    const upload = request.isMultipart()
-      ? await multipartUpload(request)
-      : rawUpload(request.body as Readable, request.query as UploadQuery, request.headers);
-    const view = await ctx.packages.upload(upload, request.actor);
-    return reply.status(201).send(view);
-  });
-
-  app.get('/api/v1/packages', {
-    schema: {
-      tags: ['packages'],
-      querystring: { type: 'object', properties: { app: { type: 'string' } }, additionalProperties: false },
+  app.post(
+    '/api/v1/packages',
+    { schema: { querystring: uploadQuery, tags: ['packages'] } },
+    async (request, reply) => {
+      const upload = request.isMultipart()
+        ? await multipartUpload(request)
+        : rawUpload(request.body as Readable, request.query as UploadQuery, request.headers);
+      const view = await ctx.packages.upload(upload, request.actor);
+      return reply.status(201).send(view);
     },
-  }, async (request) => ({ packages: await ctx.packages.list(request.query as { app?: string }) }));
+  );
 
-  app.get('/api/v1/packages/:id', { schema: { params: idParams, tags: ['packages'] } }, async (request) => {
-    const { id } = request.params as { id: number };
-    const pkg = await ctx.packages.get(id);
-    const rollouts = await ctx.rollouts.list();
-    return { ...pkg, rollouts: rollouts.filter((r) => r.package.id === id).map((r) => ({ id: r.id, name: r.name, status: r.status })) };
-  });
+  app.get(
+    '/api/v1/packages',
+    {
+      schema: {
+        tags: ['packages'],
+        querystring: {
+          type: 'object',
+          properties: { app: { type: 'string' } },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request) => ({ packages: await ctx.packages.list(request.query as { app?: string }) }),
+  );
 
-  app.delete('/api/v1/packages/:id', { schema: { params: idParams, tags: ['packages'] } }, async (request, reply) => {
-    await ctx.packages.delete((request.params as { id: number }).id, request.actor);
-    return reply.status(204).send();
-  });
+  app.get(
+    '/api/v1/packages/:id',
+    { schema: { params: idParams, tags: ['packages'] } },
+    async (request) => {
+      const { id } = request.params as { id: number };
+      const pkg = await ctx.packages.get(id);
+      const rollouts = await ctx.rollouts.list();
+      return {
+        ...pkg,
+        rollouts: rollouts
+          .filter((r) => r.package.id === id)
+          .map((r) => ({ id: r.id, name: r.name, status: r.status })),
+      };
+    },
+  );
+
+  app.delete(
+    '/api/v1/packages/:id',
+    { schema: { params: idParams, tags: ['packages'] } },
+    async (request, reply) => {
+      await ctx.packages.delete((request.params as { id: number }).id, request.actor);
+      return reply.status(204).send();
+    },
+  );
 }
 
-function rawUpload(body: Readable | undefined, query: UploadQuery, headers: FastifyRequest['headers']): UploadRequest {
+function rawUpload(
+  body: Readable | undefined,
+  query: UploadQuery,
+  headers: FastifyRequest['headers'],
+): UploadRequest {
   if (!body || typeof (body as Readable).pipe !== 'function') {
-    throw new TiotaError('bad_request', 'send the package as the request body (application/octet-stream) or multipart');
+    throw new TiotaError(
+      'bad_request',
+      'send the package as the request body (application/octet-stream) or multipart',
+    );
   }
   const declaredSha = headers['x-checksum-sha256'];
   return {
@@ -96,6 +135,10 @@ async function multipartUpload(request: FastifyRequest): Promise<UploadRequest> 
 }
 
 function requireVersion(version: string | undefined): string {
-  if (!version) throw new TiotaError('validation_failed', 'version is required (the .tapk has no version field)');
+  if (!version)
+    throw new TiotaError(
+      'validation_failed',
+      'version is required (the .tapk has no version field)',
+    );
   return version;
 }
