@@ -241,6 +241,17 @@ describe('web console', () => {
     await shot('overview-after');
   });
 
+  it('shows the operator actions in the audit log', async () => {
+    await go('audit');
+    const table = page.getByRole('table');
+    await table.getByText('rollout.pause').first().waitFor();
+    const text = await table.innerText();
+    for (const action of ['package.upload', 'rollout.create', 'rollout.resume']) {
+      expect(text).toContain(action);
+    }
+    await shot('audit');
+  });
+
   it('fits a 390 px phone screen', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     const pages = {

@@ -5,6 +5,7 @@ const SECTIONS = [
   { path: 'packages', label: 'Packages' },
   { path: 'devices', label: 'Devices' },
   { path: 'rollouts', label: 'Rollouts' },
+  { path: 'audit', label: 'Audit' },
 ] as const;
 
 interface Props {

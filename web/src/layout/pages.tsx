@@ -1,3 +1,4 @@
+import { AuditPage } from '../audit/audit-page';
 import { DevicePage } from '../devices/device-page';
 import { DevicesPage } from '../devices/devices-page';
 import { OverviewPage } from '../overview/overview-page';
@@ -24,6 +25,8 @@ export function Pages() {
     case 'rollouts':
       if (id === 'new') return <NewRolloutPage initialPackageId={query.get('package')} />;
       return id ? <RolloutPage key={id} id={Number(id)} /> : <RolloutsPage />;
+    case 'audit':
+      return <AuditPage />;
     default:
       return (
         <EmptyState title="There is no such page">
