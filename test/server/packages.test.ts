@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
+import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURE_TAPK } from '../support/fixture.js';
+import { eventually } from '../support/mqtt-device.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 describe('package uploads', () => {
@@ -159,6 +161,44 @@ describe('a slow upload', () => {
       );
       expect(res.status).toBe(201);
       expect((await res.json()).sha256).toBe(createHash('sha256').update(fixture).digest('hex'));
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('an interrupted upload', () => {
+  it('leaves no package and no file behind', async () => {
+    const server = await startTestServer();
+    try {
+      const fixture = await readFile(FIXTURE_TAPK);
+      const url = new URL(`${server.httpUrl}/api/v1/packages?version=1.0.0&fileName=cut.tapk`);
+      // Announce the whole size, send half, then drop the connection.
+      await new Promise<void>((resolve) => {
+        const req = http.request(url, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${server.token}`,
+            'content-type': 'application/octet-stream',
+            'content-length': String(fixture.length),
+          },
+        });
+        req.on('error', () => resolve());
+        req.write(fixture.subarray(0, fixture.length / 2), () => {
+          setTimeout(() => {
+            req.destroy();
+            resolve();
+          }, 200);
+        });
+      });
+      const root = path.join(server.dataDir, 'packages');
+      await eventually(
+        async () => (await readdir(path.join(root, 'tmp'))).length === 0,
+        5000,
+        'temp file removed',
+      );
+      expect((await server.api('GET', '/packages')).body.packages).toEqual([]);
+      expect(await readdir(path.join(root, 'sha256'))).toEqual([]);
     } finally {
       await server.stop();
     }
