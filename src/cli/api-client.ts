@@ -64,8 +64,16 @@ export class ApiClient {
     }
     if (!response.ok) {
       const error = json?.error;
+      if (response.status === 401 && !this.#token) {
+        throw new CliError(
+          'no API token: pass --token, set TIOTA_TOKEN, or point --data-dir / TIOTA_DATA_DIR at ' +
+            "the server's data folder (it holds admin-token)",
+        );
+      }
       throw new CliError(
-        error ? `${error.message} [${error.code}]` : `the server answered ${response.status}`,
+        typeof error?.message === 'string'
+          ? `${error.message} [${error.code}]`
+          : `the server answered ${response.status} ${response.statusText}`.trim(),
       );
     }
     return json as T;

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
 import { registerAccountCommands } from './commands/account.js';
 import { registerAgentCommand } from './commands/agent.js';
 import { registerAuditCommands } from './commands/audit.js';
@@ -13,7 +14,14 @@ import { registerTokenCommands } from './commands/token.js';
 
 const program = new Command('tiota')
   .description('Over-the-air updates for IoT fleets (TiJOS and Linux devices)')
+  .version(packageVersion(), '-V', 'print the Tiota version')
   .showHelpAfterError();
+
+// `tiota … | head` closes stdout early: that is the reader's choice, not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 registerServerCommand(program);
 registerPackageCommands(program);
@@ -34,3 +42,8 @@ program.parseAsync(process.argv).catch((error: unknown) => {
   // pool) would keep the process alive.
   process.stderr.write(`tiota: ${message}\n`, () => process.exit(process.exitCode || 1));
 });
+
+function packageVersion(): string {
+  const file = new URL('../../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}

@@ -24,12 +24,14 @@ export function registerPackageCommands(program: Command): void {
       .option('--app <name>', 'app name (required for files that are not .tapk)')
       .option('--sha256 <hex>', 'refuse the upload unless the server computes this SHA-256'),
   ).action(async (file: string, options) => {
-    const size = await stat(file).then(
-      (s) => s.size,
-      () => {
-        throw new CliError(`cannot read ${file}`);
-      },
-    );
+    const info = await stat(file).catch(() => {
+      throw new CliError(`cannot read ${file}: no such file`);
+    });
+    if (!info.isFile()) throw new CliError(`${file} is not a file`);
+    if (options.version.length > 64) {
+      throw new CliError('--version must be at most 64 characters (e.g. 1.2.0)');
+    }
+    const size = info.size;
     const query = new URLSearchParams({ version: options.version, fileName: path.basename(file) });
     if (options.app) query.set('app', options.app);
     if (options.sha256) query.set('sha256', options.sha256);

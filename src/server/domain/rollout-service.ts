@@ -55,8 +55,17 @@ export class RolloutService {
     const pkg = await this.packages.get(input.packageId);
     const target = parseTarget(input.target);
     const settings = parseSettings(input.settings);
-    const devices = await resolveTarget(this.db, target);
-    if (devices.length === 0) throw new TiotaError('no_devices', JSON.stringify(target));
+    // A device already running this app at this version has nothing to install: counting it
+    // would leave an action no device will ever answer.
+    const devices = (await resolveTarget(this.db, target)).filter(
+      (d) => !(d.app_name === pkg.app && d.app_version === pkg.version),
+    );
+    if (devices.length === 0) {
+      throw new TiotaError(
+        'no_devices',
+        `${JSON.stringify(target)} (devices already running ${pkg.app} ${pkg.version} are left out)`,
+      );
+    }
     const plan = buildPlan({
       profiles: devices.map((d) => d.profile),
       packageSize: pkg.size,
