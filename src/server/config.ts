@@ -12,6 +12,8 @@ export interface ServerConfig {
   readonly httpPort: number;
   /** Base of every download URL sent to devices, e.g. `http://10.0.0.5:8080`. */
   readonly publicUrl: string | null;
+  /** Broker URL handed to devices at registration, e.g. `mqtt://ota.example.com:1883`. */
+  readonly publicMqttUrl: string | null;
   /** `sqlite:<file>` or `postgres://…`. */
   readonly databaseUrl: string;
   /** External broker (`mqtt://host:port`); when null the embedded broker runs. */
@@ -80,6 +82,13 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
     env: 'TIOTA_PUBLIC_URL',
     kind: 'nullable-string',
     description: 'base URL devices download from (default http://<this host>:<http port>)',
+  },
+  {
+    key: 'publicMqttUrl',
+    flag: '--public-mqtt-url',
+    env: 'TIOTA_PUBLIC_MQTT_URL',
+    kind: 'nullable-string',
+    description: 'broker URL given to devices (default derived from the broker address)',
   },
   {
     key: 'databaseUrl',
@@ -231,6 +240,7 @@ export function resolveConfig(
     httpHost: (values.httpHost as string) ?? '0.0.0.0',
     httpPort: (values.httpPort as number) ?? 8080,
     publicUrl: ((values.publicUrl as string) ?? null)?.replace(/\/+$/, '') ?? null,
+    publicMqttUrl: (values.publicMqttUrl as string) ?? null,
     databaseUrl: (values.databaseUrl as string) ?? `sqlite:${path.join(dataDir, 'tiota.db')}`,
     mqttUrl: (values.mqttUrl as string) ?? null,
     mqttHost: (values.mqttHost as string) ?? '0.0.0.0',

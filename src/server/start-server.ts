@@ -93,7 +93,7 @@ export async function startServer(
       const external = await ExternalBrokerBus.connect(config.mqttUrl, config.replicaId, log);
       bus = external;
       brokerHealthy = () => external.connected;
-      mqttUrl = deviceFacingMqttUrl(config.mqttUrl);
+      mqttUrl = config.publicMqttUrl ?? deviceFacingMqttUrl(config.mqttUrl);
     } else {
       const broker = await EmbeddedBroker.start({
         host: config.mqttHost,
@@ -103,7 +103,7 @@ export async function startServer(
       });
       bus = broker;
       brokerHealthy = () => true;
-      mqttUrl = `mqtt://${advertisedHost(config.mqttHost)}:${broker.port}`;
+      mqttUrl = config.publicMqttUrl ?? `mqtt://${advertisedHost(config.mqttHost)}:${broker.port}`;
     }
     closers.push(() => bus.close());
     // Every secret is also kept in the broker's format, so a fleet can move to an external broker.

@@ -147,6 +147,22 @@ describe('device agent', () => {
     expect(dev.agent.state.apps.map((a) => a.version)).toEqual(['1.0.0']);
   });
 
+  it('refuses a full-length package with one altered byte, keeping the old app', async () => {
+    const altered = Buffer.from(FIXTURE);
+    altered[4242] ^= 0x01;
+    const server = await serve((req, res) => sendWhole(res, altered));
+    const dev = await device();
+    const cmd = installCommand(keys, `${server.url}/d/altered`);
+    await broker.publishCommand(dev.deviceId, cmd);
+    expect(await waitFinal(dev.deviceId, cmd.id)).toMatchObject({
+      state: 'failed',
+      reason: 'sha256_mismatch',
+      bytes: FIXTURE.length,
+    });
+    expect(statuses(dev.deviceId).some((s) => s.state === 'succeeded')).toBe(false);
+    expect(dev.agent.state.apps.map((a) => a.version)).toEqual(['1.0.0']);
+  });
+
   it('refuses a command whose signature does not verify, without downloading', async () => {
     const server = await serve((req, res) => sendWhole(res, FIXTURE));
     const dev = await device();

@@ -38,3 +38,17 @@ describe('a port that is already taken', () => {
     }
   });
 });
+
+describe('the broker address given to devices', () => {
+  it('is the one set with --public-mqtt-url', async () => {
+    const server = await startTestServer({
+      config: { publicMqttUrl: 'mqtt://ota.example.com:1883' },
+    });
+    try {
+      const res = await server.api('POST', '/devices', { deviceId: 'mqtt-url-1' });
+      expect(res.body.mqttUrl).toBe('mqtt://ota.example.com:1883');
+    } finally {
+      await server.stop();
+    }
+  });
+});
