@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 
-import type { DownloadGrant } from '../../shared/token/download-token.js';
+import { verifyDownloadToken, type DownloadGrant } from '../../shared/token/download-token.js';
 import { CompletionTracker } from './completion-tracker.js';
 import { ifMatchPasses, ifRangeMatches, noneMatchHits } from './conditional-request.js';
 import type { DownloadDeps } from './download-deps.js';
@@ -10,7 +10,6 @@ import { PackageCache, type CachedPackage } from './package-cache.js';
 import { parseRangeHeader, WHOLE, type ByteRange } from './range-header.js';
 import { ChunkPool, sendFileBody, sendMemoryBody } from './send-body.js';
 import { StallWatchdog } from './stall-watchdog.js';
-import { TokenVerifier } from './token-verifier.js';
 import { Transfer } from './transfer.js';
 
 /** What the download path reads of a request, whichever transport parsed it. */
@@ -51,7 +50,6 @@ export class DownloadService {
   readonly cache: PackageCache;
   readonly watchdog: StallWatchdog;
   readonly #deps: DownloadDeps;
-  readonly #tokens: TokenVerifier;
   readonly #completions = new CompletionTracker();
   readonly #pool = new ChunkPool(128 * 1024, 64);
   readonly #overloaded: Decision;
@@ -59,7 +57,6 @@ export class DownloadService {
 
   constructor(deps: DownloadDeps) {
     this.#deps = deps;
-    this.#tokens = new TokenVerifier(deps.keyring);
     this.cache = new PackageCache({ ...deps.cache, resolve: (id) => deps.resolvePackage(id) });
     this.watchdog = new StallWatchdog(deps.limits.stallTimeoutMs ?? 30_000, (t) =>
       t.sink?.destroy(),
@@ -82,7 +79,7 @@ export class DownloadService {
     const token = query < 0 ? target.slice(TOKEN_START) : target.slice(TOKEN_START, query);
 
     const now = Math.floor(this.#deps.nowMs() / 1000);
-    const check = this.#tokens.verify(token, now, this.#deps.skewSeconds);
+    const check = verifyDownloadToken(token, this.#deps.keyring, now, this.#deps.skewSeconds);
     if (!check.ok) return this.#refuse(TOKEN_REFUSAL_CODES[check.reason]);
 
     const grant = check.grant;
