@@ -210,6 +210,29 @@ describe('front server', () => {
     }
   });
 
+  it('gives a new connection the headers timeout, not the keep-alive one, for its first request', async () => {
+    const front = s.handler.createFrontServer(createServer(), {
+      keepAliveTimeoutMs: 200,
+      headersTimeoutMs: 3000,
+    });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (front.address() as { port: number }).port;
+      const late = new RawClient(port);
+      await new Promise((resolve) => setTimeout(resolve, 800)); // 4× the keep-alive timeout
+      expect(late.closed).toBe(false);
+      late.send(get(s.path()));
+      await waitFor(() => late.responses().length === 1);
+      expect(late.responses()[0].head).toMatch(/^HTTP\/1\.1 200 /);
+
+      const silent = new RawClient(port);
+      await waitFor(() => silent.closed, 6000);
+      expect(silent.received.length).toBe(0);
+    } finally {
+      front.close();
+    }
+  });
+
   it('closes idle keep-alive connections', async () => {
     const c = new RawClient(s.port); // keepAliveTimeoutMs is 2000 in the test server
     c.send(get(s.path()));

@@ -20,13 +20,25 @@ export interface HelloFields {
   readonly profile: string | null;
 }
 
+/**
+ * Least time from the end of one flush to the start of the next, ms. An idle server flushes at
+ * once; under a storm of reports, waiting this long lets a batch gather what several turns of
+ * the event loop bring, and a commit (a WAL write on SQLite) costs several updates' time.
+ */
+const LINGER_MS = 2;
+
+/** Other work that joins the group commit; its result goes to whoever awaits it. */
+type Work = (trx: Kysely<Database>) => Promise<unknown>;
+
 /** One asked-for write and whoever awaits it. */
 interface Item {
-  readonly event: DeviceEventRow;
+  readonly event?: DeviceEventRow;
+  readonly work?: Work;
   readonly hello?: { readonly deviceRowId: number; readonly fields: HelloFields };
   /** A change of presence: its event is written only if the row really changed. */
   readonly presence?: { readonly deviceRowId: number; readonly online: boolean };
-  resolve(): void;
+  result?: unknown;
+  resolve(value: unknown): void;
   reject(error: unknown): void;
 }
 
@@ -42,6 +54,7 @@ export class DeviceActivityWriter {
   #next: Item[] = [];
   #scheduled = false;
   #flushing: Promise<void> | null = null;
+  #lastFlushEnd = 0;
 
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -62,6 +75,18 @@ export class DeviceActivityWriter {
     return this.#enqueue(event, undefined, { deviceRowId, online });
   }
 
+  /**
+   * Runs `work` inside the next group commit, in the order it was asked for, and resolves
+   * with its result once that commit is done. For the action moves that device reports cause
+   * by the thousand: a commit costs several times the conditional update itself.
+   */
+  inBatch<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#next.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.#schedule();
+    });
+  }
+
   /** Resolves when everything asked for so far is committed. */
   async flush(): Promise<void> {
     while (this.#flushing || this.#scheduled)
@@ -73,8 +98,8 @@ export class DeviceActivityWriter {
     hello?: Item['hello'],
     presence?: Item['presence'],
   ): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#next.push({ event, hello, presence, resolve, reject });
+    return new Promise<void>((resolve, reject) => {
+      this.#next.push({ event, hello, presence, resolve: () => resolve(), reject });
       this.#schedule();
     });
   }
@@ -82,22 +107,27 @@ export class DeviceActivityWriter {
   #schedule(): void {
     if (this.#scheduled || this.#flushing) return;
     this.#scheduled = true;
-    // setImmediate: everything that arrived in this turn of the event loop goes in together.
-    setImmediate(() => {
+    const run = () => {
       this.#scheduled = false;
       const batch = this.#next;
       this.#next = [];
       this.#flushing = this.#write(batch).finally(() => {
         this.#flushing = null;
+        this.#lastFlushEnd = performance.now();
         if (this.#next.length > 0) this.#schedule();
       });
-    });
+    };
+    // At least everything that arrived in this turn of the event loop goes in together, and
+    // right after a flush, what arrives during the linger too.
+    const wait = this.#lastFlushEnd + LINGER_MS - performance.now();
+    if (wait > 0) setTimeout(run, wait);
+    else setImmediate(run);
   }
 
   async #write(batch: Item[]): Promise<void> {
     try {
       await this.db.transaction().execute((trx) => writeBatch(trx, batch));
-      for (const item of batch) item.resolve();
+      for (const item of batch) item.resolve(item.result);
     } catch (error) {
       if (batch.length === 1) return batch[0].reject(error);
       // One bad row (a device deleted meanwhile) must not fail its neighbours' writes.
@@ -113,7 +143,12 @@ async function writeBatch(trx: Kysely<Database>, batch: readonly Item[]): Promis
   const helloDevices = new Set<number>();
   const events: DeviceEventRow[] = [];
   for (const item of batch) {
-    const { presence, hello } = item;
+    const { presence, hello, event, work } = item;
+    if (work) {
+      item.result = await work(trx);
+      continue;
+    }
+    if (!event) continue;
     if (presence) {
       if (helloDevices.has(presence.deviceRowId)) {
         await writeHellos(trx, hellos.splice(0));
@@ -121,18 +156,18 @@ async function writeBatch(trx: Kysely<Database>, batch: readonly Item[]): Promis
       }
       const result = await trx
         .updateTable('devices')
-        .set({ online: presence.online ? 1 : 0, last_seen_at: item.event.at })
+        .set({ online: presence.online ? 1 : 0, last_seen_at: event.at })
         .where('id', '=', presence.deviceRowId)
         .where('online', '=', presence.online ? 0 : 1)
         .executeTakeFirst();
-      if (Number(result.numUpdatedRows) === 1) events.push(item.event);
+      if (Number(result.numUpdatedRows) === 1) events.push(event);
       continue;
     }
     if (hello) {
       hellos.push(item);
       helloDevices.add(hello.deviceRowId);
     }
-    events.push(item.event);
+    events.push(event);
   }
   await writeHellos(trx, hellos);
   for (let i = 0; i < events.length; i += CHUNK) {
@@ -148,7 +183,7 @@ async function writeHellos(trx: Kysely<Database>, items: readonly Item[]): Promi
   // last_seen_at is each group's latest (they differ by the milliseconds one batch spans).
   const latest = new Map<number, { fields: HelloFields; at: number }>();
   for (const { hello, event } of items) {
-    if (hello) latest.set(hello.deviceRowId, { fields: hello.fields, at: event.at });
+    if (hello && event) latest.set(hello.deviceRowId, { fields: hello.fields, at: event.at });
   }
   const groups = new Map<string, { fields: HelloFields; ids: number[]; at: number }>();
   for (const [rowId, { fields, at }] of latest) {

@@ -49,7 +49,17 @@ export class DeviceReportHandler {
 
   async hello(deviceRowId: number, deviceId: string, hello: HelloMessage): Promise<void> {
     const now = this.nowMs();
-    await this.devices.recordHello(deviceRowId, hello, now);
+    // The device row and what the hello means for its action share one group commit.
+    const recorded = this.devices.recordHello(deviceRowId, hello, now);
+    await Promise.all([recorded, this.#afterHello(deviceRowId, deviceId, hello, now)]);
+  }
+
+  async #afterHello(
+    deviceRowId: number,
+    deviceId: string,
+    hello: HelloMessage,
+    now: number,
+  ): Promise<void> {
     const actions = await this.db
       .selectFrom('actions')
       .selectAll()
@@ -111,17 +121,28 @@ export class DeviceReportHandler {
       this.log.info({ deviceRowId, cmd: report.cmd }, 'status for an unknown command dropped');
       return;
     }
-    await this.devices.recordEvent(
+    // The history row and the move it causes go into the same group commit: not awaited
+    // one after the other, which would cost a commit each.
+    const recorded = this.devices.recordEvent(
       deviceRowId,
       Number(action.id),
       `status.${report.state}`,
       { ...report },
       now,
     );
+    await Promise.all([recorded, this.#apply(action, ref.attempt, report, now)]);
+  }
+
+  async #apply(
+    action: ActionRow,
+    attempt: number,
+    report: StatusMessage,
+    now: number,
+  ): Promise<void> {
     const state = action.state as ActionState;
     // A report for an older attempt, for an action queued for its next one, or for a finished
-    // action is history: recorded above, applied never.
-    if (ref.attempt !== action.attempt || isTerminal(state) || state === 'queued') return;
+    // action is history: recorded, applied never.
+    if (attempt !== action.attempt || isTerminal(state) || state === 'queued') return;
 
     switch (report.state) {
       case 'accepted':
@@ -158,22 +179,29 @@ export class DeviceReportHandler {
     if (actionId === 0) return;
     const action = await actionById(this.db, actionId);
     if (!action) return;
-    await this.db
-      .updateTable('actions')
-      .set((eb) => ({ bytes_served: eb('bytes_served', '+', bytes) }))
-      .where('id', '=', actionId)
-      .execute();
-    if (action.state === 'queued') return; // an older attempt's URL; its hello will tell
+    // The byte count, the history row and the move share one group commit (enqueued in order).
+    const counted = this.devices.inBatch((trx) =>
+      trx
+        .updateTable('actions')
+        .set((eb) => ({ bytes_served: eb('bytes_served', '+', bytes) }))
+        .where('id', '=', actionId)
+        .execute(),
+    );
+    if (action.state === 'queued') return void (await counted); // an older attempt's URL
+    const now = this.nowMs();
     if (complete) {
-      await this.devices.recordEvent(
+      const recorded = this.devices.recordEvent(
         Number(action.device_row_id),
         actionId,
         'download.complete',
         {},
+        now,
       );
-      await this.#progress(action, 'downloaded', this.nowMs());
+      await Promise.all([counted, recorded, this.#progress(action, 'downloaded', now)]);
     } else if (canMove(action.state as ActionState, 'downloading')) {
-      await this.#progress(action, 'downloading', this.nowMs());
+      await Promise.all([counted, this.#progress(action, 'downloading', now)]);
+    } else {
+      await counted;
     }
   }
 
@@ -197,11 +225,16 @@ export class DeviceReportHandler {
     const settings = await this.#settings.get(action.rollout_id);
     const step = stepOf(state);
     const deadlineAt = step === stepOf(from) ? undefined : now + stepSeconds(step, settings) * 1000;
-    const moved = await moveAction(this.db, action, { state, deadlineAt }, now);
+    const moved = await this.#move(action, { state, deadlineAt }, now);
     // Leaving the flight frees a download slot: the engine may admit another device.
     if (moved && IN_FLIGHT_STATES.includes(from) && !IN_FLIGHT_STATES.includes(state)) {
       this.onFinished();
     }
+  }
+
+  /** Moves the action in the next group commit with the device traffic: reports come by the thousand. */
+  #move(action: ActionRow, change: ActionChange, now: number): Promise<boolean> {
+    return this.devices.inBatch((trx) => moveAction(trx, action, change, now));
   }
 
   /** A failure: retried while the rollout allows (action-retry.ts), else final. */
@@ -224,15 +257,26 @@ export class DeviceReportHandler {
     detail: Record<string, unknown>,
     now: number,
   ): Promise<void> {
-    const moved = await moveAction(this.db, action, change, now);
-    if (!moved) return;
     const kind = change.state === 'queued' ? 'retry' : change.state;
     const reason = change.errorCode;
-    await this.devices.recordEvent(Number(action.device_row_id), Number(action.id), kind, {
-      ...detail,
-      ...(reason && { reason }),
-      ...(change.retryAt && { retryAt: change.retryAt }),
+    const event = {
+      device_row_id: Number(action.device_row_id),
+      action_id: Number(action.id),
+      kind,
+      detail: JSON.stringify({
+        ...detail,
+        ...(reason && { reason }),
+        ...(change.retryAt && { retryAt: change.retryAt }),
+      }),
+      at: now,
+    };
+    // The move and, only if it happened, its history row: one piece of work in the group commit.
+    const moved = await this.devices.inBatch(async (trx) => {
+      if (!(await moveAction(trx, action, change, now))) return false;
+      await trx.insertInto('device_events').values(event).execute();
+      return true;
     });
+    if (!moved) return;
     this.log.info({ actionId: action.id, state: change.state, reason }, 'action finished');
     this.onFinished();
   }

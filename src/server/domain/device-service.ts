@@ -316,6 +316,14 @@ export class DeviceService {
     });
   }
 
+  /**
+   * Runs `work` in the same group commit as the device traffic (device-activity-writer.ts);
+   * resolves with its result once committed.
+   */
+  inBatch<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+    return this.#activity.inBatch(work);
+  }
+
   /** Resolves when every hello and event recorded so far is in the database. */
   flush(): Promise<void> {
     return this.#activity.flush();

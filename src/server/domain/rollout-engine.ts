@@ -22,11 +22,15 @@ export interface RolloutEngineOptions {
 }
 
 /**
- * Least time between two passes while events keep coming, ms. A pass reads each running
- * rollout's counts (an index scan of its actions); under a storm of reports, passes at this
- * pace leave the database to the reports, and a freed slot still waits at most this long.
+ * Least time between the end of one pass and the start of the next while events keep coming,
+ * ms. A pass reads each running rollout's counts (index scans of its actions), so passes run
+ * back to back under a storm of reports would take the database and the event loop from the
+ * reports themselves: at 10,000 devices that is most of the server's CPU. A freed download
+ * slot or a finished batch waits at most this long (or PASS_GAP_FACTOR times the last pass).
  */
-const MIN_GAP_MS = 50;
+const MIN_GAP_MS = 100;
+/** The gap is also at least this many times the last pass's duration: passes take ≤ 1/(1+k). */
+const PASS_GAP_FACTOR = 4;
 
 interface RunningRollout extends AdmittedRollout {
   readonly batchCount: number;
@@ -52,6 +56,11 @@ export class RolloutEngine {
   readonly #now: () => number;
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> | null = null;
+  /** A pass is scheduled for when the gap after the last one has passed. */
+  #scheduled: NodeJS.Timeout | null = null;
+  /** When the last pass ended (Date.now()) and how long it took (ms): the gap is paced on them. */
+  #lastEndMs = 0;
+  #lastPassMs = 0;
   #again = false;
   #stopped = false;
 
@@ -85,25 +94,42 @@ export class RolloutEngine {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
+    if (this.#scheduled) clearTimeout(this.#scheduled);
     this.#admission.stop();
     await this.#running;
     await this.lease?.release();
   }
 
-  /** Asks for a pass soon; passes never overlap, and kicks during one cause one more. */
+  /**
+   * Asks for a pass soon. Passes never overlap; kicks during a pass, or within the gap after
+   * one, are merged into one pass at the end of the gap.
+   */
   kick(): void {
     if (this.#stopped) return;
     if (this.#running) {
       this.#again = true;
       return;
     }
+    if (this.#scheduled) return;
+    const gap = Math.max(MIN_GAP_MS, PASS_GAP_FACTOR * this.#lastPassMs);
+    const wait = this.#lastEndMs + gap - Date.now();
+    if (wait > 0) {
+      this.#scheduled = setTimeout(() => {
+        this.#scheduled = null;
+        this.kick();
+      }, wait);
+      return;
+    }
+    const started = Date.now();
     this.#running = this.tick()
       .catch((error: unknown) => this.log.error({ err: error }, 'rollout pass failed'))
       .finally(() => {
         this.#running = null;
+        this.#lastEndMs = Date.now();
+        this.#lastPassMs = this.#lastEndMs - started;
         if (!this.#again) return;
         this.#again = false;
-        setTimeout(() => this.kick(), MIN_GAP_MS);
+        this.kick();
       });
   }
 

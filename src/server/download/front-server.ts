@@ -95,6 +95,8 @@ class LeanConnection implements BodySink {
   #draining = false;
   /** The client asked to close after the current response: later requests are ignored. */
   #ending = false;
+  /** A response was finished: from then on, silence is judged as keep-alive idleness. */
+  #answeredOnce = false;
 
   constructor(
     readonly socket: Socket,
@@ -111,12 +113,18 @@ class LeanConnection implements BodySink {
     socket.on('error', ignore); // always followed by 'close'
   }
 
-  /** Ends an idle kept-alive connection, or one whose request head is too slow to arrive. */
+  /**
+   * Ends an idle kept-alive connection, or one whose request head is too slow to arrive. A new
+   * connection has the headers timeout for its first request, not the keep-alive timeout:
+   * a device on a slow link, or a fleet of them connecting at once, may take seconds between
+   * the TCP handshake and the first request byte, and cutting it then fails its update.
+   */
   checkTimeouts(now: number): void {
     if (this.#busy) return; // a download in progress is the stall watchdog's to judge
     const { keepAliveTimeoutMs, headersTimeoutMs } = this.settings;
     const slowHead = this.#buf !== undefined && now - this.#headStartedAt > headersTimeoutMs;
-    if (slowHead || now - this.#lastActivity > keepAliveTimeoutMs) this.socket.destroy();
+    const idleLimit = this.#answeredOnce ? keepAliveTimeoutMs : headersTimeoutMs;
+    if (slowHead || now - this.#lastActivity > idleLimit) this.socket.destroy();
   }
 
   onData(chunk: Buffer): void {
@@ -251,6 +259,7 @@ class LeanConnection implements BodySink {
 
   #done(): void {
     this.#busy = false;
+    this.#answeredOnce = true;
     this.#lastActivity = Date.now();
     if (!this.#request!.keepAlive) {
       this.#ending = true;

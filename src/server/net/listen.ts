@@ -1,5 +1,13 @@
 import type net from 'node:net';
 
+/**
+ * Connections the kernel may hold finished but not yet accepted. Node's default (511) is
+ * overrun when thousands of devices restart or start their download in the same second while
+ * the event loop is busy; the kernel then drops or resets the surplus (a TiJOS download that
+ * is reset fails and costs a retry). Linux caps it at net.core.somaxconn.
+ */
+export const LISTEN_BACKLOG = 4096;
+
 export class PortInUseError extends Error {
   override name = 'PortInUseError';
 }
@@ -37,6 +45,6 @@ export function listenOrExplain(
     };
     server.once('error', onError);
     server.once('listening', onListening);
-    server.listen(port, host);
+    server.listen({ port, host, backlog: LISTEN_BACKLOG });
   });
 }
