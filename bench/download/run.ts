@@ -32,6 +32,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const WARMUP_SECONDS = 1;
 const CONNECTIONS = 100;
+/** Only the cases whose label contains this text (e.g. "1 MiB, keep"); all by default. */
+const ONLY = process.env.BENCH_ONLY;
 
 interface FileCase {
   readonly label: string;
@@ -232,6 +234,7 @@ async function main(): Promise<void> {
     for (const f of files) {
       for (const keepAlive of [true, false]) {
         const mode = keepAlive ? 'keep-alive' : 'new connection';
+        if (ONLY && !`${f.label}, ${mode}`.includes(ONLY)) continue;
         const rounds = await measurePair(
           nginxAt(f),
           tiotaAt(tiota.port, tiota.child.pid!, f),
@@ -245,6 +248,7 @@ async function main(): Promise<void> {
     for (const keepAlive of [true, false]) {
       const f = files[1];
       const mode = keepAlive ? 'keep-alive' : 'new connection';
+      if (ONLY && !`${f.label} from disk, ${mode}`.includes(ONLY)) continue;
       const rounds = await measurePair(
         nginxAt(f),
         tiotaAt(tiotaDisk.port, tiotaDisk.child.pid!, f),
@@ -261,6 +265,7 @@ async function main(): Promise<void> {
 
     const section = renderSection(results, machineFacts(CONNECTIONS, SECONDS, ROUNDS));
     console.log(`\n${section}`);
+    if (ONLY) return; // a partial run does not replace the recorded table
     writeSection(path.join(repo, 'docs/benchmarks.md'), section);
     console.log('written to docs/benchmarks.md (section "Downloads")');
   } finally {

@@ -11,11 +11,19 @@ export interface FleetOptions {
   readonly ids: readonly string[];
   readonly setup: Omit<DeviceSetup, 'localAddress'>;
   readonly workers: number;
-  /** Source addresses to spread connections over (default 127.0.0.1 only). */
+  /**
+   * Source addresses to spread connections over (default 16: 127.0.0.16 to 127.0.0.31).
+   * A real fleet connects from as many addresses as it has devices. From one address, the
+   * kernel must find each new connection (every download, every reconnect) a free ephemeral
+   * port among the previous ones still in TIME_WAIT toward the same server port: with ten
+   * thousand of them, connect() alone costs the simulator about a millisecond.
+   */
   readonly localAddresses?: readonly string[];
   /** Connects in flight per worker (default 100). */
   readonly concurrency?: number;
 }
+
+const DEFAULT_SOURCE_ADDRESSES = Array.from({ length: 16 }, (_, i) => `127.0.0.${16 + i}`);
 
 export class Fleet {
   private constructor(
@@ -40,7 +48,7 @@ export class Fleet {
           type: 'start',
           setup: options.setup,
           ids: options.ids.slice(i * per, (i + 1) * per),
-          localAddresses: [...(options.localAddresses ?? ['127.0.0.1'])],
+          localAddresses: [...(options.localAddresses ?? DEFAULT_SOURCE_ADDRESSES)],
           concurrency: options.concurrency ?? 100,
         });
         return reply;

@@ -109,7 +109,7 @@ export class SimDevice {
       .publish(`tiota/v1/d/${this.id}/status`, JSON.stringify({ cmd, state: 'downloading' }))
       .catch(() => undefined);
     const started = Date.now();
-    const ok = await download(url);
+    const ok = await download(url, this.setup.localAddress);
     this.events.downloaded(this, ok, Date.now() - started);
 
     // The OTA app always restarts the device; the last will tells the server it went away.
@@ -132,9 +132,10 @@ export class SimDevice {
 }
 
 /** The TiJOS OTA app's download: one plain GET, 200 and exactly Content-Length bytes, ≤ 60 s. */
-function download(url: string): Promise<boolean> {
+function download(url: string, localAddress: string | undefined): Promise<boolean> {
   return new Promise((resolve) => {
-    const request = http.get(url, { agent: false, timeout: 60_000 }, (response) => {
+    const options = { agent: false, timeout: 60_000, localAddress };
+    const request = http.get(url, options, (response) => {
       const expected = Number(response.headers['content-length']);
       if (response.statusCode !== 200 || !Number.isFinite(expected)) {
         response.resume();

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry } from 'prom-client';
 import { TOKEN_LENGTH } from '../shared/token/download-token.js';
 import { bootstrapAdmin, type AdminBootstrap } from './auth/bootstrap-admin.js';
 import { startSecurityRefresh } from './auth/security-refresh.js';
@@ -28,6 +28,7 @@ import type { MessageBus } from './mqtt/message-bus.js';
 import { MosquittoAuthFiles } from './mqtt/mosquitto-auth-files.js';
 import { saveBrokerPasswordHash } from './mqtt/mosquitto-password-hash.js';
 import { listenOrExplain } from './net/listen.js';
+import { registerProcessMetrics } from './process-metrics.js';
 import { openBlobStore } from './storage/open-blob-store.js';
 import { openDatabase } from './store/open-database.js';
 
@@ -61,7 +62,7 @@ export async function startServer(
 
   try {
     const metrics = new Registry();
-    collectDefaultMetrics({ register: metrics });
+    registerProcessMetrics(metrics);
     const blobs = await openBlobStore(config.storageUrl, config.dataDir, {
       cacheBytes: config.storageCacheBytes,
       log,

@@ -120,4 +120,49 @@ describe.each(TEST_DATABASES)('device activity writer on %s', (kind) => {
       .execute();
     expect(kinds.map((k) => k.kind)).toEqual(['hello', 'offline']);
   });
+
+  it('runs other work in the same commit, in order, and hands each caller its own result', async () => {
+    const writer = new DeviceActivityWriter(database.db);
+    const rowId = rowIds[0];
+    const setVersion = (version: string) => (trx: typeof database.db) =>
+      trx
+        .updateTable('devices')
+        .set({ app_version: version })
+        .where('id', '=', rowId)
+        .where('app_version', '!=', version)
+        .executeTakeFirst()
+        .then((r) => Number(r.numUpdatedRows));
+    const results = await Promise.all([
+      writer.inBatch(setVersion('5.0.0')),
+      writer.event(event(rowId, 'between', 5000)),
+      writer.inBatch(setVersion('5.0.0')), // runs after the first: nothing left to change
+      writer.inBatch(async () => 'plain value'),
+    ]);
+    expect(results).toEqual([1, undefined, 0, 'plain value']);
+    const device = await database.db
+      .selectFrom('devices')
+      .select('app_version')
+      .where('id', '=', rowId)
+      .executeTakeFirstOrThrow();
+    expect(device.app_version).toBe('5.0.0');
+  });
+
+  it('rejects only the work that failed; its neighbours still commit', async () => {
+    const writer = new DeviceActivityWriter(database.db);
+    const results = await Promise.allSettled([
+      writer.event(event(rowIds[1], 'beside-failure', 6000)),
+      writer.inBatch(async () => {
+        throw new Error('work failed');
+      }),
+      writer.event(event(rowIds[1], 'beside-failure', 6001)),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason.message).toBe('work failed');
+    const rows = await database.db
+      .selectFrom('device_events')
+      .select('at')
+      .where('kind', '=', 'beside-failure')
+      .execute();
+    expect(rows).toHaveLength(2);
+  });
 });

@@ -25,7 +25,7 @@ export interface HelloFields {
  * once; under a storm of reports, waiting this long lets a batch gather what several turns of
  * the event loop bring, and a commit (a WAL write on SQLite) costs several updates' time.
  */
-const LINGER_MS = 2;
+const LINGER_MS = 10;
 
 /** Other work that joins the group commit; its result goes to whoever awaits it. */
 type Work = (trx: Kysely<Database>) => Promise<unknown>;

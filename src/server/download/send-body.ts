@@ -8,7 +8,7 @@ import type { Transfer } from './transfer.js';
  * that the bytes a cut download received are known to within one slice.
  */
 const ONE_WRITE_BYTES = 64 * 1024;
-const MEMORY_SLICE_BYTES = 256 * 1024;
+const MEMORY_SLICE_BYTES = 1024 * 1024;
 
 /** Sends `t`'s range of an in-memory body. The buffer is shared; nothing is copied. */
 export function sendMemoryBody(t: Transfer, body: Buffer): void {
