@@ -147,6 +147,30 @@ describe.each(TEST_DATABASES)('device activity writer on %s', (kind) => {
     expect(device.app_version).toBe('5.0.0');
   });
 
+  it('writes the history asked for before a piece of work before the rows that work adds', async () => {
+    const writer = new DeviceActivityWriter(database.db);
+    const rowId = rowIds[1];
+    const fields = { app_name: 'app', app_version: '7.0.0', app_id: 1, profile: null };
+    await Promise.all([
+      writer.hello(rowId, fields, event(rowId, 'hello', 7000)),
+      writer.inBatch((trx) =>
+        trx
+          .insertInto('device_events')
+          .values(event(rowId, 'succeeded', 7001))
+          .execute(),
+      ),
+      writer.event(event(rowId, 'after', 7002)),
+    ]);
+    const kinds = await database.db
+      .selectFrom('device_events')
+      .select('kind')
+      .where('device_row_id', '=', rowId)
+      .where('at', '>=', 7000)
+      .orderBy('id')
+      .execute();
+    expect(kinds.map((k) => k.kind)).toEqual(['hello', 'succeeded', 'after']);
+  });
+
   it('rejects only the work that failed; its neighbours still commit', async () => {
     const writer = new DeviceActivityWriter(database.db);
     const results = await Promise.allSettled([

@@ -31,7 +31,11 @@ describe('process metrics', () => {
     ]) {
       expect(names).toContain(kept);
     }
-    for (const dropped of ['process_open_fds', 'nodejs_active_handles', 'nodejs_active_resources']) {
+    for (const dropped of [
+      'process_open_fds',
+      'nodejs_active_handles',
+      'nodejs_active_resources',
+    ]) {
       expect(names).not.toContain(dropped);
     }
   });

@@ -145,6 +145,11 @@ async function writeBatch(trx: Kysely<Database>, batch: readonly Item[]): Promis
   for (const item of batch) {
     const { presence, hello, event, work } = item;
     if (work) {
+      // What was asked for before the work is written before it: a device's history keeps
+      // the order things happened in (its hello, then the success that hello proves).
+      await writeHellos(trx, hellos.splice(0));
+      helloDevices.clear();
+      await insertEvents(trx, events.splice(0));
       item.result = await work(trx);
       continue;
     }
@@ -170,6 +175,13 @@ async function writeBatch(trx: Kysely<Database>, batch: readonly Item[]): Promis
     events.push(event);
   }
   await writeHellos(trx, hellos);
+  await insertEvents(trx, events);
+}
+
+async function insertEvents(
+  trx: Kysely<Database>,
+  events: readonly DeviceEventRow[],
+): Promise<void> {
   for (let i = 0; i < events.length; i += CHUNK) {
     await trx
       .insertInto('device_events')

@@ -72,12 +72,10 @@ export class DeviceReportHandler {
     const pkg = await this.#package(action.package_id);
 
     if (hello.version === pkg.version && (hello.app === pkg.app || !hello.app)) {
-      await this.#end(
-        action,
-        { state: 'succeeded', errorCode: null },
-        { version: hello.version },
-        now,
-      );
+      await this.#end(action, { version: hello.version }, now, {
+        state: 'succeeded',
+        errorCode: null,
+      });
       return;
     }
     if (action.state === 'queued') {
@@ -155,7 +153,7 @@ export class DeviceReportHandler {
       case 'succeeded': {
         const pkg = await this.#package(action.package_id);
         if (report.version === pkg.version) {
-          await this.#end(action, { state: 'succeeded', errorCode: null }, {}, now);
+          await this.#end(action, {}, now, { state: 'succeeded', errorCode: null });
         }
         return;
       }
@@ -169,7 +167,7 @@ export class DeviceReportHandler {
         await this.#fail(action, 'rolled_back', reasonOf(report), {}, now);
         return;
       case 'canceled':
-        await this.#end(action, { state: 'canceled', errorCode: 'device_canceled' }, {}, now);
+        await this.#end(action, {}, now, { state: 'canceled', errorCode: 'device_canceled' });
         return;
     }
   }
@@ -220,21 +218,54 @@ export class DeviceReportHandler {
 
   /** Moves forward; a new step gets its own deadline (ack → download → confirm). */
   async #progress(action: ActionRow, state: ActionState, now: number): Promise<void> {
-    const from = action.state as ActionState;
-    if (from === 'queued' || !canMove(from, state)) return;
+    if (action.state === 'queued' || !canMove(action.state as ActionState, state)) return;
     const settings = await this.#settings.get(action.rollout_id);
-    const step = stepOf(state);
-    const deadlineAt = step === stepOf(from) ? undefined : now + stepSeconds(step, settings) * 1000;
-    const moved = await this.#move(action, { state, deadlineAt }, now);
+    const moved = await this.#move(action, now, (row) => {
+      const from = row.state as ActionState;
+      if (!canMove(from, state)) return null;
+      const step = stepOf(state);
+      const deadlineAt =
+        step === stepOf(from) ? undefined : now + stepSeconds(step, settings) * 1000;
+      return { state, deadlineAt };
+    });
     // Leaving the flight frees a download slot: the engine may admit another device.
-    if (moved && IN_FLIGHT_STATES.includes(from) && !IN_FLIGHT_STATES.includes(state)) {
+    const from = moved?.from;
+    if (from && IN_FLIGHT_STATES.includes(from) && !IN_FLIGHT_STATES.includes(state)) {
       this.onFinished();
     }
   }
 
-  /** Moves the action in the next group commit with the device traffic: reports come by the thousand. */
-  #move(action: ActionRow, change: ActionChange, now: number): Promise<boolean> {
-    return this.devices.inBatch((trx) => moveAction(trx, action, change, now));
+  /**
+   * Moves the action in the next group commit with the device traffic (reports come by the
+   * thousand). `action` was read before that commit, so something else may have moved it in
+   * between: the download server's accounting, or another report of the same device. Then the
+   * change is decided again on the row as it is now, instead of losing the report (a device's
+   * "failed" arriving just after the server counted its download complete). `changeFor`
+   * returns null when the row no longer allows the change; `then` adds rows in the same commit.
+   */
+  #move(
+    action: ActionRow,
+    now: number,
+    changeFor: (row: ActionRow) => ActionChange | null,
+    then?: (trx: Kysely<Database>, change: ActionChange) => Promise<unknown>,
+  ): Promise<{ change: ActionChange; from: ActionState } | null> {
+    return this.devices.inBatch(async (trx) => {
+      let row = action;
+      for (let tries = 0; tries < 3; tries++) {
+        const change = changeFor(row);
+        if (change === null) return null;
+        if (await moveAction(trx, row, change, now)) {
+          await then?.(trx, change);
+          return { change, from: row.state as ActionState };
+        }
+        const fresh = await actionById(trx, Number(row.id));
+        // Gone, unchanged (the move itself was refused), or a newer attempt: nothing to apply.
+        if (!fresh || fresh.state === row.state || fresh.attempt !== action.attempt) return null;
+        if (isTerminal(fresh.state as ActionState) || fresh.state === 'queued') return null;
+        row = fresh;
+      }
+      return null;
+    });
   }
 
   /** A failure: retried while the rollout allows (action-retry.ts), else final. */
@@ -247,37 +278,38 @@ export class DeviceReportHandler {
     permanent = false,
   ): Promise<void> {
     const settings = await this.#settings.get(action.rollout_id);
-    const change = failureChange(action, outcome, errorCode, settings, now, permanent);
-    await this.#end(action, change, detail, now);
+    await this.#end(action, detail, now, (row) =>
+      failureChange(row, outcome, errorCode, settings, now, permanent),
+    );
   }
 
   async #end(
     action: ActionRow,
-    change: ActionChange,
     detail: Record<string, unknown>,
     now: number,
+    changeFor: ActionChange | ((row: ActionRow) => ActionChange),
   ): Promise<void> {
-    const kind = change.state === 'queued' ? 'retry' : change.state;
-    const reason = change.errorCode;
-    const event = {
-      device_row_id: Number(action.device_row_id),
-      action_id: Number(action.id),
-      kind,
-      detail: JSON.stringify({
-        ...detail,
-        ...(reason && { reason }),
-        ...(change.retryAt && { retryAt: change.retryAt }),
-      }),
-      at: now,
-    };
+    const decide = typeof changeFor === 'function' ? changeFor : () => changeFor;
     // The move and, only if it happened, its history row: one piece of work in the group commit.
-    const moved = await this.devices.inBatch(async (trx) => {
-      if (!(await moveAction(trx, action, change, now))) return false;
-      await trx.insertInto('device_events').values(event).execute();
-      return true;
-    });
+    const moved = await this.#move(action, now, decide, (trx, change) =>
+      trx
+        .insertInto('device_events')
+        .values({
+          device_row_id: Number(action.device_row_id),
+          action_id: Number(action.id),
+          kind: change.state === 'queued' ? 'retry' : change.state,
+          detail: JSON.stringify({
+            ...detail,
+            ...(change.errorCode && { reason: change.errorCode }),
+            ...(change.retryAt && { retryAt: change.retryAt }),
+          }),
+          at: now,
+        })
+        .execute(),
+    );
     if (!moved) return;
-    this.log.info({ actionId: action.id, state: change.state, reason }, 'action finished');
+    const { state, errorCode: reason } = moved.change;
+    this.log.info({ actionId: action.id, state, reason }, 'action finished');
     this.onFinished();
   }
 }

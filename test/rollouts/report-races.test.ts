@@ -1,0 +1,74 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AuditLog } from '../../src/server/domain/audit-log.js';
+import { DeviceReportHandler } from '../../src/server/domain/device-report-handler.js';
+import { DeviceService } from '../../src/server/domain/device-service.js';
+import { createLogger } from '../../src/server/log.js';
+import { openTestDatabase, TEST_DATABASES, type TestDatabase } from '../support/test-databases.js';
+import { EngineBench, PACKAGE_SIZE } from './helpers/engine-bench.js';
+
+/**
+ * Reports and the download server's accounting move the same action, each from the row it
+ * read; their moves are committed together later (group commit). A move refused because the
+ * row changed meanwhile is decided again on the row as it is, never dropped.
+ */
+describe.each(TEST_DATABASES)('reports racing the download accounting on %s', (kind) => {
+  let database: TestDatabase;
+
+  beforeEach(async () => {
+    database = await openTestDatabase(kind);
+  });
+  afterEach(() => database?.close());
+
+  it('keeps a device\'s "failed" that arrives while its completed download is being counted', async () => {
+    const bench = await EngineBench.open(database, {
+      bandwidthBytesPerSecond: 1e9,
+      maxDownloads: 10,
+    });
+    const log = createLogger('silent');
+    const devices = new DeviceService(database.db, new AuditLog(database.db), () => ({
+      mqttUrl: 'mqtt://h',
+      serverUrl: 'http://h',
+      signingPublicKey: '',
+    }));
+    const reports = new DeviceReportHandler(
+      database.db,
+      devices,
+      bench.packages,
+      bench.issuer,
+      log,
+    );
+    const [deviceId] = await bench.devices('race', 1);
+    await bench.rollout([deviceId], { canary: 0, batchSize: 0, maxRetries: 0 });
+    await bench.engine().tick();
+    const [command] = bench.published;
+    const action = await database.db
+      .selectFrom('actions')
+      .select(['id', 'device_row_id'])
+      .executeTakeFirstOrThrow();
+    const rowId = Number(action.device_row_id);
+    await reports.status(rowId, { cmd: command.id, state: 'downloading' });
+
+    // Both read the action in `downloading`; the download's move to `downloaded` commits first.
+    await Promise.all([
+      reports.downloadProgress(Number(action.id), PACKAGE_SIZE, true),
+      reports.status(rowId, { cmd: command.id, state: 'failed', code: -4 }),
+    ]);
+
+    const after = await database.db
+      .selectFrom('actions')
+      .select(['state', 'error_code', 'bytes_served'])
+      .where('id', '=', action.id)
+      .executeTakeFirstOrThrow();
+    expect(after).toMatchObject({ state: 'failed', error_code: 'ota_-4' });
+    expect(Number(after.bytes_served)).toBe(PACKAGE_SIZE);
+    const kinds = await database.db
+      .selectFrom('device_events')
+      .select('kind')
+      .where('action_id', '=', action.id)
+      .orderBy('id')
+      .execute();
+    expect(kinds.map((k) => k.kind)).toEqual(
+      expect.arrayContaining(['download.complete', 'status.failed', 'failed']),
+    );
+  });
+});
