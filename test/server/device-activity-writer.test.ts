@@ -147,7 +147,7 @@ describe.each(TEST_DATABASES)('device activity writer on %s', (kind) => {
     expect(device.app_version).toBe('5.0.0');
   });
 
-  it('writes the history asked for before a piece of work before the rows that work adds', async () => {
+  it("writes a batch's hellos and events before the rows its work adds", async () => {
     const writer = new DeviceActivityWriter(database.db);
     const rowId = rowIds[1];
     const fields = { app_name: 'app', app_version: '7.0.0', app_id: 1, profile: null };
@@ -168,7 +168,7 @@ describe.each(TEST_DATABASES)('device activity writer on %s', (kind) => {
       .where('at', '>=', 7000)
       .orderBy('id')
       .execute();
-    expect(kinds.map((k) => k.kind)).toEqual(['hello', 'succeeded', 'after']);
+    expect(kinds.map((k) => k.kind)).toEqual(['hello', 'after', 'succeeded']);
   });
 
   it('rejects only the work that failed; its neighbours still commit', async () => {

@@ -142,15 +142,11 @@ async function writeBatch(trx: Kysely<Database>, batch: readonly Item[]): Promis
   const hellos: Item[] = [];
   const helloDevices = new Set<number>();
   const events: DeviceEventRow[] = [];
+  const works: Item[] = [];
   for (const item of batch) {
     const { presence, hello, event, work } = item;
     if (work) {
-      // What was asked for before the work is written before it: a device's history keeps
-      // the order things happened in (its hello, then the success that hello proves).
-      await writeHellos(trx, hellos.splice(0));
-      helloDevices.clear();
-      await insertEvents(trx, events.splice(0));
-      item.result = await work(trx);
+      works.push(item);
       continue;
     }
     if (!event) continue;
@@ -176,6 +172,10 @@ async function writeBatch(trx: Kysely<Database>, batch: readonly Item[]): Promis
   }
   await writeHellos(trx, hellos);
   await insertEvents(trx, events);
+  // Work runs after the batch's hellos and events, in the order asked for. A device's messages
+  // are handled one after the other, so what one handler asked for shares a batch only with
+  // other devices' writes: its history reads hello, then the success that hello proves.
+  for (const item of works) item.result = await item.work!(trx);
 }
 
 async function insertEvents(
