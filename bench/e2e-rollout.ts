@@ -94,15 +94,16 @@ async function main(): Promise<void> {
       results.push(r);
     }
     const mid = results.slice().sort((a, b) => a.seconds - b.seconds)[results.length >> 1];
+    const peak = median(results.map((r) => r.peak));
     rows.push([
       database === 'sqlite' ? 'SQLite' : 'PostgreSQL',
       `${fmt(mid.succeeded)} / ${fmt(DEVICES)}`,
       `${mid.seconds.toFixed(1)} s`,
       results.map((r) => r.seconds.toFixed(1)).join(' / '),
       `${fmt(median(results.map((r) => r.cpu)), 1)} s`,
-      mib(median(results.map((r) => r.peak))),
+      mib(peak),
       `${mid.other}; ${mid.downloadsFailed} failed downloads`,
-      `${verdict(mid.seconds, 20, ' s')}; RSS ${verdict(mid.peak / 2 ** 20, 400, ' MiB')}`,
+      `${verdict(mid.seconds, 20, ' s')}; RSS ${verdict(peak / 2 ** 20, 400, ' MiB')}`,
     ]);
   }
   const out = [
