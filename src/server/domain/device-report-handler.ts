@@ -51,7 +51,7 @@ export class DeviceReportHandler {
     const now = this.nowMs();
     // The device row and what the hello means for its action share one group commit.
     const recorded = this.devices.recordHello(deviceRowId, hello, now);
-    await Promise.all([recorded, this.#afterHello(deviceRowId, deviceId, hello, now)]);
+    await Promise.all([recorded, this.#afterHello(deviceRowId, deviceId, hello, now, recorded)]);
   }
 
   async #afterHello(
@@ -59,6 +59,7 @@ export class DeviceReportHandler {
     deviceId: string,
     hello: HelloMessage,
     now: number,
+    recorded: Promise<void>,
   ): Promise<void> {
     const actions = await this.db
       .selectFrom('actions')
@@ -79,7 +80,9 @@ export class DeviceReportHandler {
       return;
     }
     if (action.state === 'queued') {
-      this.onFinished(); // online now: the engine may send it its command
+      // Online now: the engine may send it its command, once the database says so.
+      await recorded;
+      this.onFinished();
       return;
     }
     const cmd = commandId(Number(action.id), action.attempt);
