@@ -178,4 +178,35 @@ describe.each(TEST_DATABASES)('engine passes on %s', (kind) => {
     expect(view.status).toBe('completed');
     expect(view.counts.timed_out).toBe(1);
   });
+
+  it('merges a storm of kicks into passes at least 100 ms apart, and drops no kick', async () => {
+    const bench = await EngineBench.open(database, limits);
+    const engine = bench.engine();
+    const passes: number[] = [];
+    const tick = engine.tick.bind(engine);
+    engine.tick = () => {
+      passes.push(Date.now());
+      return tick();
+    };
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    // 60 reports' worth of kicks over 300 ms: back to back they would be 60 passes.
+    for (let i = 0; i < 60; i++) {
+      engine.kick();
+      await sleep(5);
+    }
+    await sleep(300);
+    expect(passes.length).toBeGreaterThanOrEqual(3);
+    expect(passes.length).toBeLessThanOrEqual(6);
+    const gaps = passes.slice(1).map((t, i) => t - passes[i]);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(95); // timers may fire a few ms early
+
+    // After a quiet spell a kick runs at once; one right behind it gets a pass of its own.
+    const before = passes.length;
+    engine.kick();
+    engine.kick();
+    expect(passes.length).toBe(before + 1);
+    await sleep(300);
+    expect(passes.length).toBe(before + 2);
+    await engine.stop();
+  });
 });

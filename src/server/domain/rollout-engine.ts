@@ -31,6 +31,8 @@ export interface RolloutEngineOptions {
 const MIN_GAP_MS = 100;
 /** The gap is also at least this many times the last pass's duration: passes take ≤ 1/(1+k). */
 const PASS_GAP_FACTOR = 4;
+/** But never more than this: deadlines and soak ends are judged on passes, to the second. */
+const MAX_GAP_MS = 2000;
 
 interface RunningRollout extends AdmittedRollout {
   readonly batchCount: number;
@@ -111,7 +113,7 @@ export class RolloutEngine {
       return;
     }
     if (this.#scheduled) return;
-    const gap = Math.max(MIN_GAP_MS, PASS_GAP_FACTOR * this.#lastPassMs);
+    const gap = Math.min(MAX_GAP_MS, Math.max(MIN_GAP_MS, PASS_GAP_FACTOR * this.#lastPassMs));
     const wait = this.#lastEndMs + gap - Date.now();
     if (wait > 0) {
       this.#scheduled = setTimeout(() => {
