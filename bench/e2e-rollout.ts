@@ -4,6 +4,7 @@
  * PostgreSQL; wall time, server CPU time, peak RSS. Writes "End-to-end rollout".
  *
  *   npm run bench:rollout     BENCH_DEVICES=10000 BENCH_RUNS=1 BENCH_DATABASES=sqlite,postgres
+ *                             BENCH_MAX_DOWNLOADS (server download cap; its default, 1000, if unset)
  */
 import { machineFacts } from './lib/machine.js';
 import { fmt, median, mib, table, verdict, writeSection } from './lib/report.js';

@@ -4,7 +4,8 @@
  * Prints requests/s, MB/s and the Tiota/nginx ratio, and writes the "Downloads" section of
  * docs/benchmarks.md. Loopback only; bounded in time; stops its servers itself.
  *
- *   npm run bench:download            (BENCH_SECONDS=10 per measurement by default)
+ *   npm run bench:download            (BENCH_SECONDS=10 per measurement by default;
+ *                                      BENCH_ONLY="1 MiB, keep" runs the matching cases only)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { rm } from 'node:fs/promises';
 import { DeviceAgent, type AppRunner, type DeviceAgentOptions } from '../agent/index.js';
 import { countRefusal, newOutcome, type DeviceOutcome, type SimDevice } from './device-outcome.js';
+import { DeviceTimers } from './device-timers.js';
 import type { SimDeviceOptions } from './tijos-device.js';
 import { between } from './seeded-random.js';
 import { SimulatedLink } from './simulated-link.js';
@@ -30,9 +31,8 @@ export class AgentDevice implements SimDevice {
   readonly #link: SimulatedLink;
   #agent: DeviceAgent | null = null;
   #offline = false;
-  #stopped = false;
   #size = 1;
-  #timers = new Set<NodeJS.Timeout>();
+  readonly #timers = new DeviceTimers();
   #seen = new Set<string>();
 
   constructor(options: AgentSimOptions) {
@@ -52,13 +52,13 @@ export class AgentDevice implements SimDevice {
 
   async start(): Promise<void> {
     const { offlineAtMs, offlineForMs } = this.#o.faults;
-    if (offlineAtMs !== null) this.#later(offlineAtMs, () => void this.#goOffline(offlineForMs));
+    if (offlineAtMs !== null)
+      this.#timers.later(offlineAtMs, () => void this.#goOffline(offlineForMs));
     await this.#boot();
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.stop();
     await this.#agent?.stop();
   }
 
@@ -72,7 +72,7 @@ export class AgentDevice implements SimDevice {
   }
 
   async #boot(): Promise<void> {
-    if (this.#stopped || this.#offline) return;
+    if (this.#timers.stopped || this.#offline) return;
     const o = this.#o;
     const skew = o.faults.clockSkewMs;
     const options: DeviceAgentOptions = {
@@ -91,7 +91,7 @@ export class AgentDevice implements SimDevice {
       now: () => Date.now() + skew,
       restart: () => {
         const { min, max } = o.rebootMs;
-        this.#later(between(o.random, min, max), () => void this.#boot());
+        this.#timers.later(between(o.random, min, max), () => void this.#boot());
       },
     };
     const agent = new DeviceAgent(options);
@@ -155,17 +155,9 @@ export class AgentDevice implements SimDevice {
     this.outcome.online = false;
     this.#o.onActivity();
     await this.#agent?.stop();
-    this.#later(forMs, () => {
+    this.#timers.later(forMs, () => {
       this.#offline = false;
       void this.#boot();
     });
-  }
-
-  #later(ms: number, run: () => void): void {
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      if (!this.#stopped) run();
-    }, ms);
-    this.#timers.add(timer);
   }
 }

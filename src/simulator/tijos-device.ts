@@ -10,6 +10,7 @@ import {
   type InstallCommand,
 } from '../shared/protocol/index.js';
 import { countRefusal, newOutcome, type DeviceOutcome, type SimDevice } from './device-outcome.js';
+import { DeviceTimers } from './device-timers.js';
 import type { DeviceFaults } from './fault-plan.js';
 import { between, type Random } from './seeded-random.js';
 import { SimulatedLink } from './simulated-link.js';
@@ -67,8 +68,7 @@ export class TijosDevice implements SimDevice {
   #executed: string[] = [];
   #mqtt: DeviceLink | null = null;
   #offline = false;
-  #stopped = false;
-  #timers = new Set<NodeJS.Timeout>();
+  readonly #timers = new DeviceTimers();
   /** What the command said the new app is (its version is built into its bytes). */
   #pending: { cmd: InstallCommand; complete: boolean; code: number } | null = null;
 
@@ -95,14 +95,13 @@ export class TijosDevice implements SimDevice {
   async start(): Promise<void> {
     const { offlineAtMs, offlineForMs } = this.#o.faults;
     if (offlineAtMs !== null) {
-      this.#later(offlineAtMs, () => this.#goOffline(offlineForMs));
+      this.#timers.later(offlineAtMs, () => this.#goOffline(offlineForMs));
     }
     this.#boot();
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.stop();
     await this.#mqtt?.stop(true);
   }
 
@@ -112,7 +111,7 @@ export class TijosDevice implements SimDevice {
 
   /** Power on: the autorun app starts (and may crash), then the user app connects. */
   #boot(): void {
-    if (this.#stopped) return;
+    if (this.#timers.stopped) return;
     const app = this.#running();
     if (this.#fallback && this.#o.faults.crashes) {
       // The new build crashes at start; the device comes back on the old one.
@@ -216,7 +215,7 @@ export class TijosDevice implements SimDevice {
     this.#o.onActivity();
     // TIJOS.md step 7: whatever happened, the device restarts.
     const { min, max } = this.#o.rebootMs;
-    this.#later(between(this.#o.random, min, max), () => this.#boot());
+    this.#timers.later(between(this.#o.random, min, max), () => this.#boot());
   }
 
   /** Activates the new app, makes it autorun and deletes the old one (unless -1). */
@@ -234,23 +233,15 @@ export class TijosDevice implements SimDevice {
   }
 
   #goOffline(forMs: number): void {
-    if (this.#stopped) return;
+    if (this.#timers.stopped) return;
     this.#offline = true;
     void this.#mqtt?.stop(true);
     this.#mqtt = null;
     this.#o.onActivity();
-    this.#later(forMs, () => {
+    this.#timers.later(forMs, () => {
       this.#offline = false;
       // Back online: the user app reconnects, unless the OTA app or a reboot is under way.
       if (!this.#pending) this.#connect();
     });
-  }
-
-  #later(ms: number, run: () => void): void {
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      if (!this.#stopped) run();
-    }, ms);
-    this.#timers.add(timer);
   }
 }

@@ -6,7 +6,7 @@ import type { HelloMessage, InstallCommand } from '../../src/shared/protocol/ind
 import { FIXTURE_TAPK, REPO_ROOT } from '../support/fixture.js';
 import { startMosquitto, type MosquittoBroker } from '../support/mosquitto.js';
 import { eventually, TestDevice } from '../support/mqtt-device.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { rolloutCompleted, startTestServer, type TestServer } from '../support/test-server.js';
 
 const SERVER_ACCOUNT = 'tiota-server';
 const SERVER_PASSWORD = 'server-secret-for-tests';
@@ -191,14 +191,7 @@ describe('external broker: Mosquitto with the project configuration', () => {
       appId: 2,
       profile: 'tijos',
     });
-    const done = await eventually(
-      async () => {
-        const r = (await server.api('GET', `/rollouts/${rollout.body.id}`)).body;
-        return r.status === 'completed' ? r : null;
-      },
-      10_000,
-      'rollout completed',
-    );
+    const done = await rolloutCompleted(server.api, rollout.body.id, 10_000);
     expect(done.counts.succeeded).toBe(1);
     await again.close();
     await device.close().catch(() => undefined);

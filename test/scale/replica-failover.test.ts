@@ -9,7 +9,7 @@ import { startMosquitto, type MosquittoBroker } from '../support/mosquitto.js';
 import { eventually } from '../support/mqtt-device.js';
 import { freePort, spawnTiota, type SpawnedProcess } from '../support/processes.js';
 import { startS3Server, S3_CREDENTIALS, type S3Server } from '../support/s3-server.js';
-import { callApi, createPgDatabase } from '../support/test-server.js';
+import { callApi, createPgDatabase, rolloutCompleted } from '../support/test-server.js';
 import { startTcpBalancer, type TcpBalancer } from './support/tcp-balancer.js';
 import { TijosLikeDevice } from './support/tijos-like-device.js';
 
@@ -178,14 +178,7 @@ describe('two server replicas, one killed mid-batch', () => {
     const takeoverMs = Date.now() - killedAt;
     expect(takeoverMs).toBeLessThanOrEqual(LEASE_MS + 2_000);
 
-    const done = await eventually(
-      async () => {
-        const r = (await api('GET', `/rollouts/${rolloutId}`)).body;
-        return r.status === 'completed' ? r : null;
-      },
-      40_000,
-      'rollout completed',
-    ).catch(async (error: Error) => {
+    const done = await rolloutCompleted(api, rolloutId, 40_000).catch(async (error: Error) => {
       const open = await sql.query(
         `select a.batch, a.state, a.attempt, a.error_code, d.device_id, d.online from actions a
          join devices d on d.id = a.device_row_id where a.rollout_id = $1 and a.state <> 'succeeded'`,

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstallCommand } from '../../src/shared/protocol/index.js';
 import { FIXTURE_TAPK } from '../support/fixture.js';
 import { eventually, TestDevice } from '../support/mqtt-device.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
+import { rolloutCompleted, startTestServer, type TestServer } from '../support/test-server.js';
 
 /** The TiJOS flow of DESIGN.md "The flow it serves", driven by a bare MQTT device. */
 describe.each(['sqlite', 'postgres'] as const)('deploy flow on %s', (database) => {
@@ -88,14 +88,7 @@ describe.each(['sqlite', 'postgres'] as const)('deploy flow on %s', (database) =
       appId: 2,
       profile: 'tijos',
     });
-    const done = await eventually(
-      async () => {
-        const r = (await server.api('GET', `/rollouts/${rollout.body.id}`)).body;
-        return r.status === 'completed' ? r : null;
-      },
-      5000,
-      'rollout completed',
-    );
+    const done = await rolloutCompleted(server.api, rollout.body.id, 5000);
     expect(done.counts.succeeded).toBe(1);
     expect((await server.api('GET', '/devices/flow-1')).body.version).toBe('2.0.0');
     await again.close();
@@ -126,14 +119,7 @@ describe.each(['sqlite', 'postgres'] as const)('deploy flow on %s', (database) =
       version: '1.0.0',
       profile: 'tijos',
     });
-    const done = await eventually(
-      async () => {
-        const r = (await server.api('GET', `/rollouts/${rollout.body.id}`)).body;
-        return r.status === 'completed' ? r : null;
-      },
-      5000,
-      'rollout completed',
-    );
+    const done = await rolloutCompleted(server.api, rollout.body.id, 5000);
     expect(done.counts.rolled_back).toBe(1);
     expect(back.commands).toHaveLength(0);
     await back.close();

@@ -9,20 +9,10 @@ import {
   summarize,
   type DeviceOutcome,
 } from '../../src/simulator/index.js';
+import { newOutcome } from '../../src/simulator/device-outcome.js';
 
 function outcome(partial: Partial<DeviceOutcome>): DeviceOutcome {
-  return {
-    state: 'idle',
-    commands: 0,
-    cmd: null,
-    code: null,
-    reason: null,
-    version: '1.0.0',
-    downloadMs: null,
-    refusals: null,
-    online: true,
-    ...partial,
-  };
+  return { ...newOutcome('1.0.0'), online: true, ...partial };
 }
 
 describe('fleet summary', () => {

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { resolveConfig, type ServerConfig } from '../../src/server/config.js';
 import { createLogger } from '../../src/server/log.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
+import { eventually } from './mqtt-device.js';
 
 export interface TestServer extends RunningServer {
   readonly token: string;
@@ -70,6 +71,20 @@ export async function callApi<T = any>(
   });
   const text = await response.text();
   return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+type Api = (method: string, route: string) => Promise<{ body: any }>;
+
+/** Polls a rollout through `api` until it is completed; resolves with its view. */
+export function rolloutCompleted(api: Api, rolloutId: number, timeoutMs: number): Promise<any> {
+  return eventually(
+    async () => {
+      const view = (await api('GET', `/rollouts/${rolloutId}`)).body;
+      return view.status === 'completed' ? view : null;
+    },
+    timeoutMs,
+    'rollout completed',
+  );
 }
 
 /** A fresh database on the local PostgreSQL (trust auth), named uniquely for this run. */

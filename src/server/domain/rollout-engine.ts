@@ -1,9 +1,9 @@
 import type { Kysely, Updateable } from 'kysely';
 import type { Logger } from '../log.js';
 import type { Database, RolloutsTable } from '../store/schema.js';
-import type { ActionState } from './action-state.js';
 import { sweepDeadlines } from './action-deadlines.js';
 import { AuditLog, SYSTEM_ACTOR } from './audit-log.js';
+import { batchStateCounts } from './batch-state-counts.js';
 import type { CommandIssuer } from './command-issuer.js';
 import type { DeviceService } from './device-service.js';
 import type { PackageService } from './package-service.js';
@@ -11,7 +11,7 @@ import { RolloutAdmission, type AdmittedRollout, type InFlight } from './rollout
 import type { RolloutLease } from './rollout-lease.js';
 import { DEFAULT_LIMITS, type PacingLimits } from './rollout-plan.js';
 import { RolloutSettingsCache } from './rollout-settings-cache.js';
-import { decide, type StateCounts } from './rollout-stop-rules.js';
+import { decide } from './rollout-stop-rules.js';
 
 export interface RolloutEngineOptions {
   /** Safety-net pass interval, ms (passes also run on every event that matters). */
@@ -172,7 +172,7 @@ export class RolloutEngine {
 
   async #advance(rollout: RunningRollout, flights: InFlight): Promise<void> {
     const now = this.#now();
-    const batches = await this.#batchCounts(rollout.id);
+    const batches = await batchStateCounts(this.db, rollout.id);
     const decision = decide({ ...rollout, batches, now }, rollout.settings);
     let current = rollout;
 
@@ -197,22 +197,6 @@ export class RolloutEngine {
         break;
     }
     await this.#admission.admit(current, flights, now);
-  }
-
-  async #batchCounts(rolloutId: number): Promise<Map<number, StateCounts>> {
-    const rows = await this.db
-      .selectFrom('actions')
-      .select(['batch', 'state', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('rollout_id', '=', rolloutId)
-      .groupBy(['batch', 'state'])
-      .execute();
-    const batches = new Map<number, StateCounts>();
-    for (const r of rows) {
-      const counts = batches.get(r.batch) ?? {};
-      counts[r.state as ActionState] = Number(r.n);
-      batches.set(r.batch, counts);
-    }
-    return batches;
   }
 
   /** Pauses once however many rules fire: the update is conditional on `running`. */

@@ -1,8 +1,8 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, RolloutsTable } from '../store/schema.js';
-import type { ActionState } from './action-state.js';
+import { batchStateCounts } from './batch-state-counts.js';
 import { storedSettings } from './rollout-settings.js';
-import { tally, type StateCounts } from './rollout-stop-rules.js';
+import { tally } from './rollout-stop-rules.js';
 
 /**
  * What resuming a paused rollout records: the operator's decision on what stopped it. The
@@ -15,18 +15,7 @@ export async function resumeState(
   db: Kysely<Database>,
   row: Selectable<RolloutsTable>,
 ): Promise<{ error_ack: string; approved_batch: number }> {
-  const rows = await db
-    .selectFrom('actions')
-    .select(['batch', 'state', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('rollout_id', '=', row.id)
-    .groupBy(['batch', 'state'])
-    .execute();
-  const batches = new Map<number, StateCounts>();
-  for (const r of rows) {
-    const counts = batches.get(r.batch) ?? {};
-    counts[r.state as ActionState] = Number(r.n);
-    batches.set(r.batch, counts);
-  }
+  const batches = await batchStateCounts(db, Number(row.id));
 
   const ack: Record<string, number> = {};
   for (const [batch, counts] of batches) ack[String(batch)] = tally(counts).errors;

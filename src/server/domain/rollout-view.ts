@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, RolloutsTable } from '../store/schema.js';
 import { ACTION_STATES, type ActionState } from './action-state.js';
+import { batchStateCounts } from './batch-state-counts.js';
 import type { PackageView } from './package-service.js';
 import type { RolloutPlan } from './rollout-plan.js';
 import { storedSettings, type RolloutSettings } from './rollout-settings.js';
@@ -46,12 +47,7 @@ export async function rolloutView(
   row: Selectable<RolloutsTable>,
   pkg: PackageView | null,
 ): Promise<RolloutView> {
-  const grouped = await db
-    .selectFrom('actions')
-    .select(['batch', 'state', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('rollout_id', '=', row.id)
-    .groupBy(['batch', 'state'])
-    .execute();
+  const grouped = await batchStateCounts(db, Number(row.id));
   const plan = row.plan ? (JSON.parse(row.plan) as RolloutPlan) : null;
   const counts = Object.fromEntries(ACTION_STATES.map((s) => [s, 0])) as Record<
     ActionState,
@@ -67,12 +63,13 @@ export async function rolloutView(
     }
     return b as { size: number; counts: Partial<Record<ActionState, number>> };
   };
-  for (const g of grouped) {
-    const n = Number(g.n);
-    counts[g.state as ActionState] += n;
-    const b = batchOf(g.batch);
-    b.size += n;
-    b.counts[g.state as ActionState] = n;
+  for (const [batch, states] of grouped) {
+    const b = batchOf(batch);
+    for (const [state, n] of Object.entries(states) as [ActionState, number][]) {
+      counts[state] += n;
+      b.size += n;
+      b.counts[state] = n;
+    }
   }
   return {
     id: Number(row.id),
