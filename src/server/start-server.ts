@@ -207,6 +207,7 @@ export async function startServer(
       await engine.stop();
       await gateway.drain();
       front.close();
+      front.closeAllConnections();
       app.server.closeAllConnections();
       await app.close();
       downloads.download.close();

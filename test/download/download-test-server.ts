@@ -14,6 +14,7 @@ import {
   type DownloadHandler,
   type DownloadProgress,
 } from '../../src/server/download/download-handler.js';
+import type { FrontServer } from '../../src/server/download/front-server.js';
 import type { ResolvedPackage } from '../../src/server/download/package-cache.js';
 import { signDownloadToken, type DownloadGrant } from '../../src/shared/token/download-token.js';
 
@@ -64,6 +65,8 @@ export interface LogLine {
 export interface TestServer {
   readonly port: number;
   readonly handler: DownloadHandler;
+  /** The front server (listening unless the transport is `node`). */
+  readonly front: FrontServer;
   readonly registry: Registry;
   readonly events: DownloadProgress[];
   readonly logs: LogLine[];
@@ -78,11 +81,13 @@ export interface TestServer {
 
 /**
  * Which way requests reach the handler: `front`, the lean TCP front server the Tiota server
- * listens with (it hands anything else to Node's HTTP server), or `node`, Node's HTTP server
- * calling `handle` (the path of requests the front hands over).
+ * listens with (it hands anything else to Node's HTTP server), on bare libuv handles;
+ * `front-socket`, the same front on `net.Socket`s (where Node lacks the handles); or `node`,
+ * Node's HTTP server calling `handle` (the path of requests the front hands over).
  */
-export type Transport = 'front' | 'node';
-export const TRANSPORTS: readonly Transport[] = ['front', 'node'];
+export type Transport = 'front' | 'front-socket' | 'node';
+export const TRANSPORTS: readonly Transport[] = ['front', 'front-socket', 'node'];
+export const FRONT_TRANSPORTS: readonly Transport[] = ['front', 'front-socket'];
 
 export async function startServer(
   files: Map<number, StoredFile>,
@@ -119,13 +124,17 @@ export async function startServer(
     res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': body.length });
     res.end(body);
   });
-  const front = handler.createFrontServer(httpServer, { keepAliveTimeoutMs: 2000 });
-  const server = transport === 'front' ? front : httpServer;
+  const front = handler.createFrontServer(httpServer, {
+    keepAliveTimeoutMs: 2000,
+    rawHandles: transport === 'front',
+  });
+  const server = transport === 'node' ? httpServer : front;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 
   const t: TestServer = {
     port: (server.address() as AddressInfo).port,
     handler,
+    front,
     registry,
     events,
     logs,

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
   FIXTURE_ID,
+  FRONT_TRANSPORTS,
+  MIB_ID,
   makeFiles,
   sha256,
   startServer,
@@ -14,12 +16,6 @@ import {
 
 const { files, removeFiles } = makeFiles();
 afterAll(removeFiles);
-
-let s: TestServer;
-beforeAll(async () => {
-  s = await startServer(files, {}, 'front');
-});
-afterAll(() => s.close());
 
 const fixture = () => files.get(FIXTURE_ID)!;
 
@@ -69,7 +65,13 @@ class RawClient {
 const get = (path: string, extra = ''): string =>
   `GET ${path} HTTP/1.1\r\nHost: tiota.test\r\n${extra}\r\n`;
 
-describe('front server', () => {
+describe.each(FRONT_TRANSPORTS)('front server over %s', (transport) => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startServer(files, {}, transport);
+  });
+  afterAll(() => s.close());
+
   it('writes header names in their usual case, with exact Content-Length', async () => {
     const c = new RawClient(s.port);
     c.send(get(s.path()));
@@ -102,6 +104,31 @@ describe('front server', () => {
     expect(api.body.toString()).toBe('api GET /api/v1/packages');
     expect(sha256(again.body)).toBe(fixture().sha256); // served by Node now, still right
     c.end();
+  });
+
+  it('answers the requests a client sent before its FIN, then closes', async () => {
+    const c = new RawClient(s.port);
+    c.socket.end(get(s.path()) + get(s.path({ packageId: MIB_ID }))); // half-close after writing
+    await waitFor(() => c.closed);
+
+    const [first, second] = c.responses();
+    expect(c.responses()).toHaveLength(2);
+    expect(sha256(first.body)).toBe(fixture().sha256);
+    expect(sha256(second.body)).toBe(files.get(MIB_ID)!.sha256);
+  });
+
+  it(`accepts connections ${transport === 'front' ? 'as bare handles, with no net.Socket' : 'as net.Sockets'}`, async () => {
+    let sockets = 0;
+    const count = () => void sockets++;
+    s.front.on('connection', count);
+    const c = new RawClient(s.port);
+    c.send(get(s.path(), 'Connection: close\r\n'));
+    await waitFor(() => c.closed);
+    s.front.off('connection', count);
+
+    expect(sha256(c.responses()[0].body)).toBe(fixture().sha256);
+    // net.Server announces every net.Socket it makes; on bare handles it makes none.
+    expect(sockets).toBe(transport === 'front' ? 0 : 1);
   });
 
   it('answers a thousand pipelined requests sent in one write', async () => {
@@ -238,6 +265,17 @@ describe('front server', () => {
     c.send(get(s.path()));
     await waitFor(() => c.closed, 6000);
     expect(c.responses().length).toBe(1);
+  });
+
+  it('still times out idle connections after the server stopped listening', async () => {
+    const t = await startServer(files, {}, transport);
+    const c = new RawClient(t.port);
+    c.send(get(t.path()));
+    await waitFor(() => c.responses().length === 1);
+
+    t.front.close(); // stops accepting; the kept-alive connection is left to its timeout
+    await waitFor(() => c.closed, 6000); // keepAliveTimeoutMs is 2000 in the test server
+    await t.close();
   });
 
   it('counts a download cut mid-body once, as not complete', async () => {

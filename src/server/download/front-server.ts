@@ -1,10 +1,14 @@
 import type { Server as HttpServer } from 'node:http';
-import { Server as NetServer, type Socket } from 'node:net';
+import { Server as NetServer } from 'node:net';
 
+import { isTcpHandle, libuvStreams } from '../net/libuv-stream.js';
 import type { Decision, DownloadService } from './download-service.js';
+import { RawWire } from './raw-wire.js';
 import { parseRequestHead, type ParsedHead } from './request-head-parser.js';
 import { bodilessResponse, transferHead, wholeResponse } from './response-head.js';
+import { SocketWire } from './socket-wire.js';
 import type { BodySink, Transfer } from './transfer.js';
+import type { Wire, WireOwner } from './wire.js';
 
 export interface FrontServerOptions {
   /** Idle time allowed on a kept-alive connection between requests (ms, default 5000). */
@@ -13,6 +17,11 @@ export interface FrontServerOptions {
   readonly headersTimeoutMs?: number;
   /** Largest request head answered here (bytes, default 8192); larger ones go to Node. */
   readonly maxHeadBytes?: number;
+  /**
+   * Drive connections through Node's bare TCP handles instead of `net.Socket`s (default true;
+   * ignored where this Node does not offer them). See src/server/net/libuv-stream.ts.
+   */
+  readonly rawHandles?: boolean;
 }
 
 const HEAD_END = Buffer.from('\r\n\r\n');
@@ -27,6 +36,10 @@ const EMPTY = Buffer.alloc(0);
  * any connection at the first request the lean path does not take, goes to `httpServer`
  * with every byte read so far put back, so the API, the console and unusual requests are
  * served by Node (and by the download handler there) exactly as without this front.
+ *
+ * Connections are accepted as bare libuv handles (raw-wire.ts) where Node offers them: a
+ * device opens a connection per download, and a `net.Socket` per connection costs about
+ * as much CPU as the download. A handed-over connection becomes a `net.Socket` then.
  */
 export class FrontServer extends NetServer {
   readonly #connections = new Set<LeanConnection>();
@@ -37,33 +50,47 @@ export class FrontServer extends NetServer {
       headersTimeoutMs: options.headersTimeoutMs ?? 20_000,
       maxHeadBytes: options.maxHeadBytes ?? 8192,
     };
-    super({ noDelay: true }, (socket) => {
-      this.#connections.add(
-        new LeanConnection(socket, service, httpServer, settings, this.#connections),
-      );
+    // Half-open: the client's FIN reaches the connection, which answers what it has read
+    // before closing (the raw wire behaves so too).
+    super({ noDelay: true, allowHalfOpen: true }, (socket) => {
+      const c = new LeanConnection(service, httpServer, settings, this.#connections);
+      c.attach(new SocketWire(socket, c));
     });
+    const streams = options.rawHandles === false ? undefined : libuvStreams;
 
     // One sweep for every connection's timeouts instead of a timer per socket, which Node
     // would re-arm on every read and write.
+    // It runs until the server is closed and its last connection is gone: net.Server counts
+    // only the net.Sockets it made, so 'close' may come while bare-handle connections live on.
     const every = Math.max(50, Math.min(1000, settings.keepAliveTimeoutMs / 4));
     const sweeper = setInterval(() => {
+      if (!this.listening && this.#connections.size === 0) return clearInterval(sweeper);
       const now = Date.now();
       for (const c of this.#connections) c.checkTimeouts(now);
     }, every);
     sweeper.unref();
-    this.on('close', () => clearInterval(sweeper));
 
     // Node's HTTP server starts checking its headers and request timeouts when it emits
     // 'listening'. It does not listen itself here, so it is told when we do; without it a
     // handed-over connection could trickle a request head forever.
     this.on('listening', () => {
       if (!httpServer.listening) httpServer.emit('listening');
+
+      // Accept connections as bare handles: what net.Server does on accept, without the
+      // net.Socket. Errors of accept() itself (out of file descriptors) are retried by libuv.
+      const listener = (this as unknown as { _handle?: ListenHandle | null })._handle;
+      if (streams === undefined || typeof listener?.onconnection !== 'function') return;
+      listener.onconnection = (status: number, handle: unknown) => {
+        if (status !== 0 || !isTcpHandle(handle)) return;
+        const c = new LeanConnection(service, httpServer, settings, this.#connections);
+        c.attach(new RawWire(handle, streams, c));
+      };
     });
   }
 
   /** Ends the connections still served here; handed-over ones belong to the HTTP server. */
   closeAllConnections(): void {
-    for (const c of this.#connections) c.socket.destroy();
+    for (const c of this.#connections) c.wire.destroy();
   }
 }
 
@@ -75,9 +102,11 @@ export function createFrontServer(
   return new FrontServer(service, httpServer, options);
 }
 
-type Settings = Required<FrontServerOptions>;
+type Settings = Required<Omit<FrontServerOptions, 'rawHandles'>>;
+type ListenHandle = { onconnection?: (status: number, handle: unknown) => void };
 
-class LeanConnection implements BodySink {
+class LeanConnection implements BodySink, WireOwner {
+  wire!: Wire;
   #buf: Buffer | undefined;
   /** Where the search for the end of the head resumes. */
   #scanFrom = 0;
@@ -97,20 +126,22 @@ class LeanConnection implements BodySink {
   #ending = false;
   /** A response was finished: from then on, silence is judged as keep-alive idleness. */
   #answeredOnce = false;
+  /** The client sent FIN: answer what was read, then close. */
+  #peerEnded = false;
+  /** Node's HTTP server has the connection. */
+  #handedOver = false;
 
   constructor(
-    readonly socket: Socket,
     readonly service: DownloadService,
     readonly httpServer: HttpServer,
     readonly settings: Settings,
     readonly registry: Set<LeanConnection>,
-  ) {
-    // Shared listeners find their connection on the socket: a new connection allocates no
-    // closures (devices open one per download).
-    (socket as ConnectionSocket)[CONNECTION] = this;
-    socket.on('data', onSocketData);
-    socket.on('close', onSocketClose);
-    socket.on('error', ignore); // always followed by 'close'
+  ) {}
+
+  /** The wire needs its owner to exist first; the connection is served from here on. */
+  attach(wire: Wire): void {
+    this.wire = wire;
+    if (!wire.destroyed) this.registry.add(this);
   }
 
   /**
@@ -124,7 +155,7 @@ class LeanConnection implements BodySink {
     const { keepAliveTimeoutMs, headersTimeoutMs } = this.settings;
     const slowHead = this.#buf !== undefined && now - this.#headStartedAt > headersTimeoutMs;
     const idleLimit = this.#answeredOnce ? keepAliveTimeoutMs : headersTimeoutMs;
-    if (slowHead || now - this.#lastActivity > idleLimit) this.socket.destroy();
+    if (slowHead || now - this.#lastActivity > idleLimit) this.wire.destroy();
   }
 
   onData(chunk: Buffer): void {
@@ -136,7 +167,12 @@ class LeanConnection implements BodySink {
       this.#buf = Buffer.concat([this.#buf, chunk]);
     }
     if (!this.#busy) this.#next();
-    else if (this.#buf.length > this.settings.maxHeadBytes) this.socket.pause();
+    else if (this.#buf.length > this.settings.maxHeadBytes) this.wire.pause();
+  }
+
+  onEnd(): void {
+    this.#peerEnded = true;
+    if (!this.#busy) this.#next();
   }
 
   /**
@@ -152,6 +188,20 @@ class LeanConnection implements BodySink {
     } finally {
       this.#draining = false;
     }
+    if (this.#peerEnded && !this.#busy && !this.#handedOver) this.#close();
+  }
+
+  /**
+   * Closes once the responses are out. With everything with the kernel and nothing unread,
+   * at once, as nginx does: the kernel still delivers the queued bytes, then FIN. Bytes still
+   * unread would turn the close into a reset that can destroy the response at the client, so
+   * then the write side is shut down and the client left to close (RFC 9112 §9.6).
+   */
+  #close(): void {
+    this.#ending = true;
+    const quiet = this.#buf === undefined && this.wire.pendingBytes === 0;
+    if (quiet || (this.#peerEnded && this.wire.pendingBytes === 0)) this.wire.destroy();
+    else this.wire.end();
   }
 
   #drain(): void {
@@ -189,18 +239,18 @@ class LeanConnection implements BodySink {
 
   #respond(d: Decision): void {
     const req = this.#request!;
-    const { socket } = this;
-    if (socket.destroyed) {
+    const { wire } = this;
+    if (wire.destroyed) {
       if (d.kind === 'body') this.service.ended(d.transfer, false);
       return;
     }
 
     if (d.kind !== 'body') {
       const r = bodilessResponse(d, req.method === 'HEAD', req.keepAlive, req.http10);
-      socket.cork();
-      socket.write(r.head, 'latin1');
-      if (r.body !== undefined) socket.write(r.body);
-      socket.uncork();
+      wire.cork();
+      wire.write(r.head);
+      if (r.body !== undefined) wire.write(r.body);
+      wire.uncork();
       return this.#done();
     }
 
@@ -209,26 +259,26 @@ class LeanConnection implements BodySink {
     t.sink = this;
     const whole = wholeResponse(t, req.keepAlive, req.http10);
     if (whole !== undefined) {
-      socket.write(whole);
+      wire.write(whole);
       return this.#afterEnd();
     }
 
     // Head and the first of the body leave in one writev: cork, write both, uncork.
     this.#corked = true;
-    socket.cork();
-    socket.write(transferHead(t, req.keepAlive, req.http10), 'latin1');
+    wire.cork();
+    wire.write(transferHead(t, req.keepAlive, req.http10));
     this.service.sendBody(t);
-    socket.uncork();
+    wire.uncork();
     this.#corked = false;
     if (this.#endPending) this.#afterEnd();
   }
 
   write(chunk: Buffer, done: (err?: Error | null) => void): void {
-    this.socket.write(chunk, done);
+    this.wire.write(chunk, done);
   }
 
   end(chunk?: Buffer): void {
-    if (chunk !== undefined && chunk.length > 0) this.socket.write(chunk);
+    if (chunk !== undefined && chunk.length > 0) this.wire.write(chunk);
     if (this.#corked) this.#endPending = true;
     else this.#afterEnd();
   }
@@ -240,12 +290,12 @@ class LeanConnection implements BodySink {
    */
   #afterEnd(): void {
     this.#endPending = false;
-    if (this.socket.writableLength === 0) this.#finished();
-    else this.socket.write(EMPTY, (err) => this.#finished(err));
+    if (this.wire.pendingBytes === 0) this.#finished();
+    else this.wire.write(EMPTY, (err) => this.#finished(err));
   }
 
   destroy(): void {
-    this.socket.destroy();
+    this.wire.destroy();
   }
 
   /** The last body byte reached the kernel. */
@@ -261,18 +311,10 @@ class LeanConnection implements BodySink {
     this.#busy = false;
     this.#answeredOnce = true;
     this.#lastActivity = Date.now();
-    if (!this.#request!.keepAlive) {
-      this.#ending = true;
-      // Everything is with the kernel and the client sent nothing more: close at once, as
-      // nginx does; the kernel still delivers the queued bytes, then FIN. Bytes still unread
-      // would turn the close into a reset that can destroy the response at the client, so
-      // then the write side is shut down and the client left to close (RFC 9112 §9.6).
-      const quiet = this.#buf === undefined && this.socket.writableLength === 0;
-      return void (quiet ? this.socket.destroy() : this.socket.end());
-    }
+    if (!this.#request!.keepAlive) return this.#close();
     this.#request = undefined;
-    if (this.socket.isPaused()) this.socket.resume();
-    if (this.#buf !== undefined) this.#next();
+    if (this.wire.paused) this.wire.resume();
+    if (this.#buf !== undefined || this.#peerEnded) this.#next();
   }
 
   onClose(): void {
@@ -284,19 +326,11 @@ class LeanConnection implements BodySink {
 
   /** Node's HTTP server takes the connection over, with the bytes not yet answered. */
   #handOver(): void {
-    const { socket } = this;
-    socket.removeListener('data', onSocketData);
-    socket.removeListener('close', onSocketClose);
-    // Not `delete`: that would drop the socket's properties into slow dictionary mode.
-    (socket as ConnectionSocket)[CONNECTION] = undefined;
-    socket.removeListener('error', ignore);
+    this.#handedOver = true;
     this.registry.delete(this);
-
-    socket.pause();
-    if (this.#buf !== undefined) socket.unshift(this.#buf);
+    const unread = this.#buf;
     this.#buf = undefined;
-    this.httpServer.emit('connection', socket);
-    socket.resume();
+    this.wire.handOver(this.httpServer, unread);
   }
 }
 
@@ -309,16 +343,3 @@ function mayBeDownload(buf: Buffer): boolean {
   const n = Math.min(buf.length, prefix.length);
   return buf.compare(prefix, 0, n, 0, n) === 0;
 }
-
-const CONNECTION = Symbol('tiota.leanConnection');
-type ConnectionSocket = Socket & { [CONNECTION]?: LeanConnection };
-
-function onSocketData(this: ConnectionSocket, chunk: Buffer): void {
-  this[CONNECTION]!.onData(chunk);
-}
-
-function onSocketClose(this: ConnectionSocket): void {
-  this[CONNECTION]!.onClose();
-}
-
-function ignore(): void {}
