@@ -4,10 +4,12 @@
  * PostgreSQL; wall time, server CPU time, peak RSS. Writes "End-to-end rollout".
  *
  *   npm run bench:rollout     BENCH_DEVICES=10000 BENCH_RUNS=1 BENCH_DATABASES=sqlite,postgres
+ *                             BENCH_BROKERS=embedded,mosquitto
  *                             BENCH_MAX_DOWNLOADS (server download cap; its default, 1000, if unset)
  */
 import { machineFacts } from './lib/machine.js';
 import { fmt, median, mib, table, verdict, writeSection } from './lib/report.js';
+import { startMosquitto } from './lib/mosquitto.js';
 import { databaseKinds, startScenario, type DatabaseKind } from './lib/scenario.js';
 import { BENCH_TAG } from './lib/seed.js';
 import { oneBatchSettings, uploadFixture, watchRollout } from './lib/tiota-api.js';
@@ -15,6 +17,8 @@ import { oneBatchSettings, uploadFixture, watchRollout } from './lib/tiota-api.j
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 10_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 1);
 const TIMEOUT_MS = 180_000;
+type BrokerKind = 'embedded' | 'mosquitto';
+const BROKERS = (process.env.BENCH_BROKERS ?? 'embedded,mosquitto').split(',') as BrokerKind[];
 
 // Loopback has no 100 Mbit/s link to share, so the bandwidth the pacing plans with is raised.
 // The server's download cap stays at its default (1000 in flight): within the one batch, the
@@ -36,13 +40,15 @@ interface Result {
   readonly downloadsFailed: number;
 }
 
-async function runOnce(database: DatabaseKind): Promise<Result> {
+async function runOnce(database: DatabaseKind, broker: BrokerKind): Promise<Result> {
+  const mosquitto = broker === 'mosquitto' ? await startMosquitto() : undefined;
   const scenario = await startScenario({
     database,
     devices: DEVICES,
     behaviour: 'tijos',
     workers: 2,
     env: SERVER_ENV,
+    mqttUrl: mosquitto?.url,
   });
   const { server, fleet } = scenario;
   try {
@@ -79,16 +85,19 @@ async function runOnce(database: DatabaseKind): Promise<Result> {
     };
   } finally {
     await scenario.stop();
+    await mosquitto?.stop();
   }
 }
 
 async function main(): Promise<void> {
   const rows: string[][] = [];
-  for (const database of databaseKinds()) {
+  for (const [database, broker] of databaseKinds().flatMap((d) =>
+    BROKERS.map((b) => [d, b] as const),
+  )) {
     const results: Result[] = [];
     for (let i = 0; i < RUNS; i++) {
-      console.log(`- ${database}, run ${i + 1}`);
-      const r = await runOnce(database);
+      console.log(`- ${database}, ${broker} broker, run ${i + 1}`);
+      const r = await runOnce(database, broker);
       console.log(
         `  ${r.succeeded} confirmed in ${r.seconds.toFixed(1)} s, CPU ${r.cpu.toFixed(1)} s, peak ${mib(r.peak)}`,
       );
@@ -98,6 +107,7 @@ async function main(): Promise<void> {
     const peak = median(results.map((r) => r.peak));
     rows.push([
       database === 'sqlite' ? 'SQLite' : 'PostgreSQL',
+      broker === 'embedded' ? 'embedded (Aedes)' : 'Mosquitto',
       `${fmt(mid.succeeded)} / ${fmt(DEVICES)}`,
       `${mid.seconds.toFixed(1)} s`,
       results.map((r) => r.seconds.toFixed(1)).join(' / '),
@@ -123,6 +133,7 @@ async function main(): Promise<void> {
     table(
       [
         'database',
+        'broker',
         'confirmed',
         'wall time',
         'runs (s)',

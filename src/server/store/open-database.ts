@@ -3,6 +3,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { DialectName } from './dialect.js';
 import { migrationProvider } from './migrations/index.js';
+import { prepareStatementsOn, preparedStatementsWanted } from './pg-prepared-statements.js';
 import type { Database } from './schema.js';
 import { withStatementCache } from './sqlite-statement-cache.js';
 
@@ -32,8 +33,10 @@ export async function openDatabase(url: string): Promise<OpenDatabase> {
   return { db, dialect, close: () => db.destroy() };
 }
 
-function openPgPool(url: string): pg.Pool {
+function openPgPool(databaseUrl: string): pg.Pool {
+  const { url, prepare } = preparedStatementsWanted(databaseUrl);
   const pool = new pg.Pool({ connectionString: url, max: 10, application_name: 'tiota' });
+  if (prepare) prepareStatementsOn(pool);
   // An idle connection that breaks (PostgreSQL restarted or failed over) must not end the
   // process: the pool drops it, and the next query opens a new one or fails visibly.
   pool.on('error', () => undefined);
