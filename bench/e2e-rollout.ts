@@ -9,16 +9,19 @@
  */
 import { machineFacts } from './lib/machine.js';
 import { fmt, median, mib, table, verdict, writeSection } from './lib/report.js';
-import { startMosquitto } from './lib/mosquitto.js';
-import { databaseKinds, startScenario, type DatabaseKind } from './lib/scenario.js';
+import {
+  setupLabels,
+  setups,
+  startScenario,
+  type BrokerKind,
+  type DatabaseKind,
+} from './lib/scenario.js';
 import { BENCH_TAG } from './lib/seed.js';
 import { oneBatchSettings, uploadFixture, watchRollout } from './lib/tiota-api.js';
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 10_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 1);
 const TIMEOUT_MS = 180_000;
-type BrokerKind = 'embedded' | 'mosquitto';
-const BROKERS = (process.env.BENCH_BROKERS ?? 'embedded,mosquitto').split(',') as BrokerKind[];
 
 // Loopback has no 100 Mbit/s link to share, so the bandwidth the pacing plans with is raised.
 // The server's download cap stays at its default (1000 in flight): within the one batch, the
@@ -41,14 +44,13 @@ interface Result {
 }
 
 async function runOnce(database: DatabaseKind, broker: BrokerKind): Promise<Result> {
-  const mosquitto = broker === 'mosquitto' ? await startMosquitto() : undefined;
   const scenario = await startScenario({
     database,
     devices: DEVICES,
     behaviour: 'tijos',
     workers: 2,
     env: SERVER_ENV,
-    mqttUrl: mosquitto?.url,
+    broker,
   });
   const { server, fleet } = scenario;
   try {
@@ -85,15 +87,12 @@ async function runOnce(database: DatabaseKind, broker: BrokerKind): Promise<Resu
     };
   } finally {
     await scenario.stop();
-    await mosquitto?.stop();
   }
 }
 
 async function main(): Promise<void> {
   const rows: string[][] = [];
-  for (const [database, broker] of databaseKinds().flatMap((d) =>
-    BROKERS.map((b) => [d, b] as const),
-  )) {
+  for (const { database, broker } of setups()) {
     const results: Result[] = [];
     for (let i = 0; i < RUNS; i++) {
       console.log(`- ${database}, ${broker} broker, run ${i + 1}`);
@@ -106,8 +105,7 @@ async function main(): Promise<void> {
     const mid = results.slice().sort((a, b) => a.seconds - b.seconds)[results.length >> 1];
     const peak = median(results.map((r) => r.peak));
     rows.push([
-      database === 'sqlite' ? 'SQLite' : 'PostgreSQL',
-      broker === 'embedded' ? 'embedded (Aedes)' : 'Mosquitto',
+      ...setupLabels(database, broker),
       `${fmt(mid.succeeded)} / ${fmt(DEVICES)}`,
       `${mid.seconds.toFixed(1)} s`,
       results.map((r) => r.seconds.toFixed(1)).join(' / '),

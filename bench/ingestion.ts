@@ -5,10 +5,17 @@
  * the server finished handling them (tiota_device_messages_handled_total). Writes "Ingestion".
  *
  *   npm run bench:ingestion   BENCH_DEVICES=10000 BENCH_REPORTS=10 BENCH_RUNS=3
+ *                             BENCH_DATABASES=sqlite,postgres BENCH_BROKERS=embedded,mosquitto
  */
 import { machineFacts } from './lib/machine.js';
 import { fmt, median, mib, table, verdict, writeSection } from './lib/report.js';
-import { databaseKinds, startScenario, type DatabaseKind } from './lib/scenario.js';
+import {
+  setupLabels,
+  setups,
+  startScenario,
+  type BrokerKind,
+  type DatabaseKind,
+} from './lib/scenario.js';
 import { BENCH_TAG } from './lib/seed.js';
 import type { ServerProcess } from './lib/server-process.js';
 import { metric, oneBatchSettings, uploadFixture } from './lib/tiota-api.js';
@@ -27,9 +34,13 @@ interface Run {
   readonly seconds: number;
 }
 
-async function measure(database: DatabaseKind): Promise<{ runs: Run[]; peak: number }> {
+async function measure(
+  database: DatabaseKind,
+  broker: BrokerKind,
+): Promise<{ runs: Run[]; peak: number }> {
   const scenario = await startScenario({
     database,
+    broker,
     devices: DEVICES,
     behaviour: 'count',
     workers: 2,
@@ -87,13 +98,13 @@ async function handledBy(server: ServerProcess, count: number, timeoutMs: number
 
 async function main(): Promise<void> {
   const rows: string[][] = [];
-  for (const database of databaseKinds()) {
-    console.log(`- ${database}`);
-    const { runs, peak } = await measure(database);
+  for (const { database, broker } of setups()) {
+    console.log(`- ${database}, ${broker} broker`);
+    const { runs, peak } = await measure(database, broker);
     const rate = median(runs.map((r) => r.perSecond));
     const cpu = median(runs.map((r) => r.cpu));
     rows.push([
-      database === 'sqlite' ? 'SQLite' : 'PostgreSQL',
+      ...setupLabels(database, broker),
       `${fmt(rate)}/s`,
       runs.map((r) => fmt(r.perSecond)).join(' / '),
       `${fmt((cpu * 1e6) / (DEVICES * REPORTS))} µs`,
@@ -107,11 +118,19 @@ async function main(): Promise<void> {
     `${fmt(DEVICES)} devices, each with a sent command of a running rollout, publish ${REPORTS} ` +
       "status reports each (QoS 1, the next after the broker's PUBACK): `accepted`, " +
       '`downloading` with growing `bytes`, `downloaded`, `installing`. Rate = reports / time ' +
-      'from the first publish until the server counted the last one handled; embedded broker; ' +
+      'from the first publish until the server counted the last one handled; ' +
       `median of ${RUNS} runs on one server. CPU per report = server CPU time / reports.`,
     '',
     table(
-      ['database', 'reports handled', 'runs (/s)', 'server CPU per report', 'peak RSS', 'target'],
+      [
+        'database',
+        'broker',
+        'reports handled',
+        'runs (/s)',
+        'server CPU per report',
+        'peak RSS',
+        'target',
+      ],
       rows,
     ),
   ].join('\n');

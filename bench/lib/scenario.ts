@@ -7,6 +7,7 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Fleet } from './fleet.js';
+import { startMosquitto } from './mosquitto.js';
 import { fmt } from './report.js';
 import type { Behaviour } from './sim-device.js';
 import { BENCH_SECRET, createPgDatabase, deviceIds, seedDevices } from './seed.js';
@@ -14,6 +15,8 @@ import { startServerProcess, type ServerProcess } from './server-process.js';
 import { FIXTURE_APP, metric } from './tiota-api.js';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
+/** The embedded broker (Aedes, in the server process) or a Mosquitto of the bench's own. */
+export type BrokerKind = 'embedded' | 'mosquitto';
 
 export interface Scenario {
   readonly server: ServerProcess;
@@ -30,7 +33,8 @@ export interface ScenarioOptions {
   readonly behaviour: Behaviour;
   readonly workers: number;
   readonly env?: Record<string, string>;
-  readonly mqttUrl?: string;
+  /** Default: embedded. */
+  readonly broker?: BrokerKind;
   readonly keepaliveSeconds?: number;
   readonly localAddresses?: readonly string[];
 }
@@ -42,11 +46,12 @@ export async function startScenario(options: ScenarioOptions): Promise<Scenario>
   const databaseUrl = pg?.url ?? `sqlite:${path.join(dataDir, 'tiota.db')}`;
   await seedDevices(databaseUrl, ids, { app: FIXTURE_APP, version: '1.0.0' });
 
+  const mosquitto = options.broker === 'mosquitto' ? await startMosquitto() : undefined;
   const profile = process.env.BENCH_CPU_PROFILE;
   const server = await startServerProcess({
     dataDir,
     databaseUrl,
-    mqttUrl: options.mqttUrl,
+    mqttUrl: mosquitto?.url,
     env: options.env,
     cpuProfileDir: profile ? path.resolve(profile) : undefined,
   });
@@ -56,6 +61,7 @@ export async function startScenario(options: ScenarioOptions): Promise<Scenario>
     if (server.exitCode() !== null) console.error(`server exited early:\n${server.logTail()}`);
     await fleet?.stop();
     await server.stop();
+    await mosquitto?.stop();
     await pg?.drop();
   };
   try {
@@ -97,4 +103,23 @@ export async function waitForHellos(server: ServerProcess, n: number): Promise<v
 
 export function databaseKinds(): DatabaseKind[] {
   return (process.env.BENCH_DATABASES ?? 'sqlite,postgres').split(',') as DatabaseKind[];
+}
+
+/** The brokers a bench runs over: BENCH_BROKERS, else both. */
+export function brokerKinds(): BrokerKind[] {
+  return (process.env.BENCH_BROKERS ?? 'embedded,mosquitto').split(',') as BrokerKind[];
+}
+
+/** Every database with every broker, in that order. */
+export function setups(): Array<{ database: DatabaseKind; broker: BrokerKind }> {
+  return databaseKinds().flatMap((database) =>
+    brokerKinds().map((broker) => ({ database, broker })),
+  );
+}
+
+export function setupLabels(database: DatabaseKind, broker: BrokerKind): [string, string] {
+  return [
+    database === 'sqlite' ? 'SQLite' : 'PostgreSQL',
+    broker === 'embedded' ? 'embedded (Aedes)' : 'Mosquitto',
+  ];
 }
