@@ -260,6 +260,25 @@ describe.each(FRONT_TRANSPORTS)('front server over %s', (transport) => {
     }
   });
 
+  it('drops what a client streams after asking to close, and closes within the idle timeout', async () => {
+    // Half-open: the client keeps its side open after the server's FIN and goes on writing.
+    const socket = connect({ port: s.port, host: '127.0.0.1', allowHalfOpen: true });
+    let received = Buffer.alloc(0);
+    let gone = false;
+    socket.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
+    socket.on('error', () => undefined);
+    socket.on('close', () => (gone = true));
+    socket.write(get(s.path(), 'Connection: close\r\n') + 'x'.repeat(1000));
+    const junk = setInterval(() => socket.writable && socket.write('y'.repeat(64 * 1024)), 20);
+    try {
+      await waitFor(() => gone, 6000); // keepAliveTimeoutMs is 2000 in the test server
+    } finally {
+      clearInterval(junk);
+      socket.destroy();
+    }
+    expect(received.toString('latin1')).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+  });
+
   it('closes idle keep-alive connections', async () => {
     const c = new RawClient(s.port); // keepAliveTimeoutMs is 2000 in the test server
     c.send(get(s.path()));

@@ -159,6 +159,9 @@ class LeanConnection implements BodySink, WireOwner {
   }
 
   onData(chunk: Buffer): void {
+    // Closing: what the client still sends is read only to see its FIN, and dropped. Kept, a
+    // client streaming bytes after `Connection: close` would grow the buffer until a timeout.
+    if (this.#ending) return;
     this.#lastActivity = Date.now();
     if (this.#buf === undefined) {
       this.#buf = chunk;
