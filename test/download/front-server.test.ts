@@ -131,6 +131,62 @@ describe.each(FRONT_TRANSPORTS)('front server over %s', (transport) => {
     expect(sockets).toBe(transport === 'front' ? 0 : 1);
   });
 
+  it('stops answering a client that reads none of its answers, and answers all once it reads', async () => {
+    const refused = async () =>
+      (await s.registry.metrics())
+        .split('\n')
+        .filter((l) => l.startsWith('tiota_download_refusals_total{'))
+        .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    const before = await refused();
+    const n = 100_000; // far more answers (about 25 MB) than the kernel's socket buffers hold
+    let answers = 0;
+    let tail = '';
+    const socket = connect(s.port, '127.0.0.1');
+    socket.on('data', (chunk: Buffer) => {
+      const text = tail + chunk.toString('latin1');
+      answers += text.split('HTTP/1.1 4').length - 1;
+      tail = text.slice(-9);
+    });
+    socket.pause();
+    socket.write(get('/d/x').repeat(n)); // a refusal each, a body each
+
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect((await refused()) - before).toBeLessThan(n / 2);
+
+    socket.resume();
+    await waitFor(() => answers === n, 30_000);
+    expect((await refused()) - before).toBe(n);
+    socket.destroy();
+  });
+
+  it('gives a slow request head on a kept-alive connection the headers timeout', async () => {
+    const c = new RawClient(s.port);
+    c.send(get(s.path()));
+    await waitFor(() => c.responses().length === 1);
+    c.send('GET /d/'); // the next request begins, then takes its time
+    await new Promise((resolve) => setTimeout(resolve, 3000)); // past keepAliveTimeoutMs (2000)
+    expect(c.closed).toBe(false);
+    c.send(`${s.path().slice('/d/'.length)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    await waitFor(() => c.responses().length === 2);
+    expect(sha256(c.responses()[1].body)).toBe(fixture().sha256);
+    c.end();
+  });
+
+  it('leaves a request whose lines end in a bare LF to Node, which refuses it at once', async () => {
+    for (const head of [
+      `GET ${s.path()} HTTP/1.1\nHost: x\n\n`,
+      `GET ${s.path()} HTTP/1.1\r\nHost: x\r\n\n`,
+    ]) {
+      const c = new RawClient(s.port);
+      const started = Date.now();
+      c.send(head);
+      await waitFor(() => c.responses().length === 1 || c.closed, 3000);
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(c.received.toString('latin1')).toMatch(/^HTTP\/1\.1 400 /);
+      c.end();
+    }
+  });
+
   it('answers a thousand pipelined requests sent in one write', async () => {
     const c = new RawClient(s.port);
     const head = `HEAD ${s.path()} HTTP/1.1\r\nHost: x\r\n\r\n`;

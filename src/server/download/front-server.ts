@@ -25,6 +25,8 @@ export interface FrontServerOptions {
 }
 
 const HEAD_END = Buffer.from('\r\n\r\n');
+/** Bytes of bodiless answers the client may leave unread before requests wait for it. */
+const UNSENT_LIMIT = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 /**
@@ -128,6 +130,8 @@ class LeanConnection implements BodySink, WireOwner {
   #answeredOnce = false;
   /** The client sent FIN: answer what was read, then close. */
   #peerEnded = false;
+  /** Answers the client has not read pile up: the next request waits for the kernel. */
+  #awaitingFlush = false;
   /** Node's HTTP server has the connection. */
   #handedOver = false;
 
@@ -151,11 +155,21 @@ class LeanConnection implements BodySink, WireOwner {
    * the TCP handshake and the first request byte, and cutting it then fails its update.
    */
   checkTimeouts(now: number): void {
-    if (this.#busy) return; // a download in progress is the stall watchdog's to judge
     const { keepAliveTimeoutMs, headersTimeoutMs } = this.settings;
-    const slowHead = this.#buf !== undefined && now - this.#headStartedAt > headersTimeoutMs;
+    // A client that reads none of its answers is given as long as a request head.
+    if (this.#awaitingFlush) {
+      if (now - this.#lastActivity > headersTimeoutMs) this.wire.destroy();
+      return;
+    }
+    if (this.#busy) return; // a download in progress is the stall watchdog's to judge
+
+    // A request begun has the headers timeout, also on a kept-alive connection.
+    if (this.#buf !== undefined && !this.#ending) {
+      if (now - this.#headStartedAt > headersTimeoutMs) this.wire.destroy();
+      return;
+    }
     const idleLimit = this.#answeredOnce ? keepAliveTimeoutMs : headersTimeoutMs;
-    if (slowHead || now - this.#lastActivity > idleLimit) this.wire.destroy();
+    if (now - this.#lastActivity > idleLimit) this.wire.destroy();
   }
 
   onData(chunk: Buffer): void {
@@ -213,7 +227,12 @@ class LeanConnection implements BodySink, WireOwner {
       const end = buf.indexOf(HEAD_END, this.#scanFrom);
       if (end < 0) {
         // Not a download (an API call, the console): Node's from the first bytes on.
-        if (buf.length > this.settings.maxHeadBytes || !mayBeDownload(buf)) {
+        // Lines ended by a bare LF are not for the lean parser: Node answers them (400).
+        if (
+          buf.length > this.settings.maxHeadBytes ||
+          !mayBeDownload(buf) ||
+          hasBareLf(buf, this.#scanFrom)
+        ) {
           return this.#handOver();
         }
         this.#scanFrom = Math.max(0, buf.length - 3);
@@ -254,7 +273,7 @@ class LeanConnection implements BodySink, WireOwner {
       wire.write(r.head);
       if (r.body !== undefined) wire.write(r.body);
       wire.uncork();
-      return this.#done();
+      return this.#doneOnceTaken();
     }
 
     const t = d.transfer;
@@ -274,6 +293,21 @@ class LeanConnection implements BodySink, WireOwner {
     wire.uncork();
     this.#corked = false;
     if (this.#endPending) this.#afterEnd();
+  }
+
+  /**
+   * Answers without a package body (HEAD, 304, refusals) follow one another without waiting
+   * for the client to read them, up to UNSENT_LIMIT. Past it the next request waits until the
+   * kernel has taken them, and reading stops once a request head is buffered: a client
+   * pipelining requests it never reads the answers of must not grow the server's memory.
+   */
+  #doneOnceTaken(): void {
+    if (this.wire.pendingBytes <= UNSENT_LIMIT) return this.#done();
+    this.#awaitingFlush = true;
+    this.wire.write(EMPTY, (err) => {
+      this.#awaitingFlush = false;
+      if (!err) this.#done();
+    });
   }
 
   write(chunk: Buffer, done: (err?: Error | null) => void): void {
@@ -335,6 +369,14 @@ class LeanConnection implements BodySink, WireOwner {
     this.#buf = undefined;
     this.wire.handOver(this.httpServer, unread);
   }
+}
+
+/** Whether a line feed in `buf` from `from` on is not preceded by a carriage return. */
+function hasBareLf(buf: Buffer, from: number): boolean {
+  for (let i = buf.indexOf(0x0a, from); i >= 0; i = buf.indexOf(0x0a, i + 1)) {
+    if (i === 0 || buf[i - 1] !== 0x0d) return true;
+  }
+  return false;
 }
 
 const GET_PREFIX = Buffer.from('GET /d/');
