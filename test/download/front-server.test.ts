@@ -159,6 +159,27 @@ describe.each(FRONT_TRANSPORTS)('front server over %s', (transport) => {
     socket.destroy();
   });
 
+  it('answers every one of thousands of pipelined requests on many connections, a turn at a time', async () => {
+    // ANSWERS_PER_TURN (lean-connection.ts) splits each pipeline over many turns of the event
+    // loop; every answer must still arrive on every connection.
+    const clients = 20;
+    const each = 3000;
+    const answeredAll = await Promise.all(
+      Array.from({ length: clients }, async (_, i) => {
+        const c = new RawClient(s.port);
+        const head = (n: number) =>
+          `HEAD ${s.path()}?c=${i}&n=${n} HTTP/1.1\r\nHost: x\r\n\r\n`;
+        c.send(Array.from({ length: each }, (_, n) => head(n)).join(''));
+        // HEAD answers carry Content-Length but no body: count their status lines.
+        const answers = () => c.received.toString('latin1').split('HTTP/1.1 200 ').length - 1;
+        await waitFor(() => answers() === each, 30_000);
+        c.end();
+        return answers();
+      }),
+    );
+    expect(answeredAll).toEqual(Array(clients).fill(each));
+  });
+
   it('gives a slow request head on a kept-alive connection the headers timeout', async () => {
     const c = new RawClient(s.port);
     c.send(get(s.path()));

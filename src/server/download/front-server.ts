@@ -1,6 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server as NetServer } from 'node:net';
 
+import { HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS } from '../net/http-timeouts.js';
 import { isTcpHandle, libuvStreams } from '../net/libuv-stream.js';
 import type { DownloadService } from './download-service.js';
 import { LeanConnection, type LeanSettings } from './lean-connection.js';
@@ -40,8 +41,8 @@ export class FrontServer extends NetServer {
 
   constructor(service: DownloadService, httpServer: HttpServer, options: FrontServerOptions = {}) {
     const settings: LeanSettings = {
-      keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 5000,
-      headersTimeoutMs: options.headersTimeoutMs ?? 20_000,
+      keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_MS,
+      headersTimeoutMs: options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS,
       maxHeadBytes: options.maxHeadBytes ?? 8192,
     };
     // Half-open: the client's FIN reaches the connection, which answers what it has read

@@ -11,6 +11,12 @@ const HEAD_END = Buffer.from('\r\n\r\n');
 /** Bytes of bodiless answers the client may leave unread before requests wait for it. */
 const UNSENT_LIMIT = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
+/**
+ * Pipelined requests answered in one turn of the event loop before the connection waits for
+ * the next turn. One chunk read can hold a thousand requests; answered at once, a few such
+ * clients would hold the event loop (and the embedded broker in it) for seconds.
+ */
+const ANSWERS_PER_TURN = 64;
 
 export type LeanSettings = Required<Omit<FrontServerOptions, 'rawHandles'>>;
 
@@ -44,6 +50,8 @@ export class LeanConnection implements BodySink, WireOwner {
   #peerEnded = false;
   /** Answers the client has not read pile up: the next request waits for the kernel. */
   #awaitingFlush = false;
+  /** ANSWERS_PER_TURN were given this turn: the rest wait for the next one. */
+  #awaitingTurn = false;
   /** Node's HTTP server has the connection. */
   #handedOver = false;
 
@@ -95,7 +103,7 @@ export class LeanConnection implements BodySink, WireOwner {
     } else {
       this.#buf = Buffer.concat([this.#buf, chunk]);
     }
-    if (!this.#busy) this.#next();
+    if (!this.#busy && !this.#awaitingTurn) this.#next();
     else if (this.#buf.length > this.settings.maxHeadBytes) this.wire.pause();
   }
 
@@ -110,7 +118,7 @@ export class LeanConnection implements BodySink, WireOwner {
    * a thousand pipelined requests cost a thousand turns, not a thousand stack frames.
    */
   #next(): void {
-    if (this.#draining) return;
+    if (this.#draining || this.#awaitingTurn) return;
     this.#draining = true;
     try {
       this.#drain();
@@ -134,7 +142,13 @@ export class LeanConnection implements BodySink, WireOwner {
   }
 
   #drain(): void {
+    let answered = 0;
     while (this.#buf !== undefined && !this.#busy && !this.#ending) {
+      if (answered++ === ANSWERS_PER_TURN) {
+        this.#awaitingTurn = true;
+        setImmediate(nextTurn, this);
+        return;
+      }
       const buf = this.#buf;
       const end = buf.indexOf(HEAD_END, this.#scanFrom);
       if (end < 0) {
@@ -273,6 +287,14 @@ export class LeanConnection implements BodySink, WireOwner {
     if (t !== undefined) this.service.ended(t, false);
   }
 
+  /** @internal The next turn of the event loop after ANSWERS_PER_TURN. */
+  continueTurn(): void {
+    this.#awaitingTurn = false;
+    if (this.#handedOver || this.wire.destroyed) return;
+    if (this.wire.paused && !this.#busy) this.wire.resume();
+    this.#next();
+  }
+
   /** Node's HTTP server takes the connection over, with the bytes not yet answered. */
   #handOver(): void {
     this.#handedOver = true;
@@ -281,6 +303,10 @@ export class LeanConnection implements BodySink, WireOwner {
     this.#buf = undefined;
     this.wire.handOver(this.httpServer, unread);
   }
+}
+
+function nextTurn(c: LeanConnection): void {
+  c.continueTurn();
 }
 
 /** Whether a line feed in `buf` from `from` on is not preceded by a carriage return. */

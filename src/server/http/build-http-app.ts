@@ -6,6 +6,11 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  HEADERS_TIMEOUT_MS,
+  KEEP_ALIVE_TIMEOUT_MS,
+  TIMEOUT_CHECK_INTERVAL_MS,
+} from '../net/http-timeouts.js';
 import { accountsRoutes } from './api/accounts-routes.js';
 import { auditRoutes } from './api/audit-routes.js';
 import { deviceCredentialsRoutes } from './api/device-credentials-routes.js';
@@ -44,7 +49,14 @@ export async function buildHttpApp(
     ajv: { customOptions: { removeAdditional: false } },
     frameworkErrors: handleFrameworkError,
     serverFactory: (handler) => {
-      const server = http.createServer((req, res) => {
+      // The same head timeout as the download front in front of it, which hands connections
+      // over here (src/server/net/http-timeouts.ts).
+      const timeouts = {
+        headersTimeout: HEADERS_TIMEOUT_MS,
+        keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+        connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+      };
+      const server = http.createServer(timeouts, (req, res) => {
         if (req.url?.startsWith('/d/')) downloads(req, res);
         else handler(req, res);
       });
