@@ -136,8 +136,9 @@ export class LeanConnection implements BodySink, WireOwner {
    */
   #close(): void {
     this.#ending = true;
-    const quiet = this.#buf === undefined && this.wire.pendingBytes === 0;
-    if (quiet || (this.#peerEnded && this.wire.pendingBytes === 0)) this.wire.destroy();
+    // After the client's FIN nothing it sent is left unread in the kernel.
+    const unread = this.#buf !== undefined && !this.#peerEnded;
+    if (this.wire.pendingBytes === 0 && !unread) this.wire.destroy();
     else this.wire.end();
   }
 
