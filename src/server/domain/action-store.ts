@@ -28,25 +28,30 @@ export async function moveAction(
   now: number,
 ): Promise<boolean> {
   if (!canMove(action.state as ActionState, change.state)) return false;
-  const terminal = isTerminal(change.state);
   const result = await db
     .updateTable('actions')
-    .set({
-      state: change.state,
-      updated_at: now,
-      ...(change.errorCode !== undefined && { error_code: change.errorCode }),
-      ...(change.errorDetail !== undefined && { error_detail: change.errorDetail }),
-      ...(change.deadlineAt !== undefined && { deadline_at: change.deadlineAt }),
-      ...(change.sentAt !== undefined && { sent_at: change.sentAt }),
-      ...(change.attempt !== undefined && { attempt: change.attempt }),
-      ...(change.commandId !== undefined && { command_id: change.commandId }),
-      ...(change.retryAt !== undefined && { retry_at: change.retryAt }),
-      ...(terminal && { finished_at: now, deadline_at: null }),
-    })
+    .set(changeSet(change, now))
     .where('id', '=', action.id)
     .where('state', '=', action.state)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
+}
+
+/** The columns a change writes; also what the row looks like after it (action-move-batch.ts). */
+export function changeSet(change: ActionChange, now: number): Partial<ActionRow> {
+  const terminal = isTerminal(change.state);
+  return {
+    state: change.state,
+    updated_at: now,
+    ...(change.errorCode !== undefined && { error_code: change.errorCode }),
+    ...(change.errorDetail !== undefined && { error_detail: change.errorDetail }),
+    ...(change.deadlineAt !== undefined && { deadline_at: change.deadlineAt }),
+    ...(change.sentAt !== undefined && { sent_at: change.sentAt }),
+    ...(change.attempt !== undefined && { attempt: change.attempt }),
+    ...(change.commandId !== undefined && { command_id: change.commandId }),
+    ...(change.retryAt !== undefined && { retry_at: change.retryAt }),
+    ...(terminal && { finished_at: now, deadline_at: null }),
+  };
 }
 
 export async function actionById(db: Kysely<Database>, id: number): Promise<ActionRow | undefined> {

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
+import { applyMoves, type MoveRequest } from './action-move-batch.js';
 
 /** Rows per multi-row insert and ids per `in (…)`: well under both databases' parameter limits. */
 const CHUNK = 500;
@@ -37,6 +38,10 @@ interface Item {
   readonly hello?: { readonly deviceRowId: number; readonly fields: HelloFields };
   /** A change of presence: its event is written only if the row really changed. */
   readonly presence?: { readonly deviceRowId: number; readonly online: boolean };
+  /** A report's move of an action, decided inside the commit (action-move-batch.ts). */
+  readonly move?: MoveRequest;
+  /** Bytes the download server sent for an action. */
+  readonly served?: { readonly actionId: number; readonly bytes: number };
   result?: unknown;
   resolve(value: unknown): void;
   reject(error: unknown): void;
@@ -56,7 +61,10 @@ export class DeviceActivityWriter {
   #flushing: Promise<void> | null = null;
   #lastFlushEnd = 0;
 
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly nowMs: () => number = Date.now,
+  ) {}
 
   event(row: DeviceEventRow): Promise<void> {
     return this.#enqueue(row);
@@ -73,6 +81,25 @@ export class DeviceActivityWriter {
    */
   presence(deviceRowId: number, online: boolean, event: DeviceEventRow): Promise<void> {
     return this.#enqueue(event, undefined, { deviceRowId, online });
+  }
+
+  /**
+   * Decides and applies `request` inside the next group commit, with every other report's move
+   * of that commit (action-move-batch.ts); resolves with its decision's result once committed.
+   */
+  move<T>(request: MoveRequest<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#next.push({ move: request, resolve: resolve as (value: unknown) => void, reject });
+      this.#schedule();
+    });
+  }
+
+  /** Adds to an action's bytes served; a batch adds up each action's downloads in one update. */
+  served(actionId: number, bytes: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#next.push({ served: { actionId, bytes }, resolve: () => resolve(), reject });
+      this.#schedule();
+    });
   }
 
   /**
@@ -126,7 +153,8 @@ export class DeviceActivityWriter {
 
   async #write(batch: Item[]): Promise<void> {
     try {
-      await this.db.transaction().execute((trx) => writeBatch(trx, batch));
+      const now = this.nowMs();
+      await this.db.transaction().execute((trx) => writeBatch(trx, batch, now));
       for (const item of batch) item.resolve(item.result);
     } catch (error) {
       if (batch.length === 1) return batch[0].reject(error);
@@ -136,17 +164,32 @@ export class DeviceActivityWriter {
   }
 }
 
-async function writeBatch(trx: Kysely<Database>, batch: readonly Item[]): Promise<void> {
+async function writeBatch(
+  trx: Kysely<Database>,
+  batch: readonly Item[],
+  now: number,
+): Promise<void> {
   // Batch order holds per device: pending hellos are written before a presence change of
   // one of their devices (a hello, then the connection dropped: offline wins).
   const hellos: Item[] = [];
   const helloDevices = new Set<number>();
   const events: DeviceEventRow[] = [];
   const works: Item[] = [];
+  const moves: Item[] = [];
+  const served = new Map<number, number>();
   for (const item of batch) {
-    const { presence, hello, event, work } = item;
+    const { presence, hello, event, work, move } = item;
     if (work) {
       works.push(item);
+      continue;
+    }
+    if (move) {
+      moves.push(item);
+      continue;
+    }
+    if (item.served) {
+      const { actionId, bytes } = item.served;
+      served.set(actionId, (served.get(actionId) ?? 0) + bytes);
       continue;
     }
     if (!event) continue;
@@ -171,7 +214,16 @@ async function writeBatch(trx: Kysely<Database>, batch: readonly Item[]): Promis
     events.push(event);
   }
   await writeHellos(trx, hellos);
-  await insertEvents(trx, events);
+  // The moves' history rows follow the batch's other rows: a report's "status.failed", then
+  // the "failed" it caused.
+  const applied = await applyMoves(
+    trx,
+    moves.map((item) => item.move!),
+    now,
+  );
+  moves.forEach((item, i) => (item.result = applied.results[i]));
+  await insertEvents(trx, [...events, ...applied.events]);
+  await addServed(trx, served);
   // Work runs after the batch's hellos and events, in the order asked for. A device's messages
   // are handled one after the other, so what one handler asked for shares a batch only with
   // other devices' writes: its history reads hello, then the success that hello proves.
@@ -187,6 +239,25 @@ async function insertEvents(
       .insertInto('device_events')
       .values(events.slice(i, i + CHUNK))
       .execute();
+  }
+}
+
+/** Bytes served, one update per distinct amount (the downloads of one package add the same). */
+async function addServed(trx: Kysely<Database>, served: ReadonlyMap<number, number>) {
+  const byAmount = new Map<number, number[]>();
+  for (const [actionId, bytes] of served) {
+    const ids = byAmount.get(bytes) ?? [];
+    byAmount.set(bytes, ids);
+    ids.push(actionId);
+  }
+  for (const [bytes, ids] of byAmount) {
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      await trx
+        .updateTable('actions')
+        .set((eb) => ({ bytes_served: eb('bytes_served', '+', bytes) }))
+        .where('id', 'in', ids.slice(i, i + CHUNK))
+        .execute();
+    }
   }
 }
 

@@ -2,17 +2,12 @@ import type { Kysely } from 'kysely';
 import type { HelloMessage, StatusMessage } from '../../shared/protocol/messages.js';
 import type { Logger } from '../log.js';
 import type { Database } from '../store/schema.js';
-import {
-  ACTIVE_STATES,
-  canMove,
-  IN_FLIGHT_STATES,
-  isTerminal,
-  stepOf,
-  type ActionState,
-} from './action-state.js';
+import { canMove, IN_FLIGHT_STATES, isTerminal, stepOf, type ActionState } from './action-state.js';
 import { failureChange } from './action-retry.js';
-import { actionById, moveAction, type ActionChange, type ActionRow } from './action-store.js';
+import type { MoveDecision } from './action-move-batch.js';
+import type { ActionChange, ActionRow } from './action-store.js';
 import { commandId, parseCommandId, type CommandIssuer } from './command-issuer.js';
+import type { DeviceEventRow } from './device-activity-writer.js';
 import type { DeviceService } from './device-service.js';
 import type { PackageService, PackageView } from './package-service.js';
 import type { RolloutSettings } from './rollout-settings.js';
@@ -26,6 +21,10 @@ const STARTED: readonly ActionState[] = ['downloading', 'downloaded', 'installin
  * transitions. Success comes only from the device reporting the target version after its
  * restart; a report of the old version after an attempt began is a failure. Reports for an
  * older attempt, an earlier step or a finished action change nothing.
+ *
+ * Each report is decided inside the group commit it is written in (action-move-batch.ts), on
+ * the action as the commit finds it: reports come by the thousand, and reading each one's
+ * action on its own would cost more than all the writes of a batch.
  */
 export class DeviceReportHandler {
   /**
@@ -48,45 +47,33 @@ export class DeviceReportHandler {
   }
 
   async hello(deviceRowId: number, deviceId: string, hello: HelloMessage): Promise<void> {
-    const now = this.nowMs();
     // The device row and what the hello means for its action share one group commit.
-    const recorded = this.devices.recordHello(deviceRowId, hello, now);
-    await Promise.all([recorded, this.#afterHello(deviceRowId, deviceId, hello, now, recorded)]);
+    const recorded = this.devices.recordHello(deviceRowId, hello, this.nowMs());
+    const outcome = this.devices.moveInBatch({
+      target: { activeOfDevice: deviceRowId },
+      decide: (rows, now, trx) => this.#decideHello(rows, hello, now, trx),
+    });
+    await Promise.all([recorded, outcome]);
+    await this.#afterCommit(await outcome, deviceId, deviceRowId);
   }
 
-  async #afterHello(
-    deviceRowId: number,
-    deviceId: string,
+  async #decideHello(
+    rows: readonly ActionRow[],
     hello: HelloMessage,
     now: number,
-    recorded: Promise<void>,
-  ): Promise<void> {
-    const actions = await this.db
-      .selectFrom('actions')
-      .selectAll()
-      .where('device_row_id', '=', deviceRowId)
-      .where('state', 'in', [...ACTIVE_STATES])
-      .orderBy('id', 'desc')
-      .execute();
-    const action = actions.find((a) => a.state !== 'queued') ?? actions[0];
-    if (!action) return;
-    const pkg = await this.#package(action.package_id);
+    trx: Kysely<Database>,
+  ): Promise<MoveDecision<Outcome>> {
+    const action = rows.find((a) => a.state !== 'queued') ?? rows[0];
+    if (!action) return NOTHING;
+    const pkg = await this.#package(action.package_id, trx);
 
     if (hello.version === pkg.version && (hello.app === pkg.app || !hello.app)) {
-      await this.#end(action, { version: hello.version }, now, {
-        state: 'succeeded',
-        errorCode: null,
-      });
-      return;
+      return endDecision(action, SUCCEEDED, { version: hello.version }, now);
     }
-    if (action.state === 'queued') {
-      // Online now: the engine may send it its command, once the database says so.
-      await recorded;
-      this.onFinished();
-      return;
-    }
+    // Online now: the engine may send it its command, once the database says so.
+    if (action.state === 'queued') return { result: { wake: true } };
     const cmd = commandId(Number(action.id), action.attempt);
-    if (hello.busy === cmd) return;
+    if (hello.busy === cmd) return NOTHING;
     if (STARTED.includes(action.state as ActionState)) {
       // Back on the old version after the install began: the attempt failed. Past the download
       // it is a rollback (the new app was installed or tried); before, a download failure.
@@ -98,111 +85,116 @@ export class DeviceReportHandler {
           : past
             ? 'came_back_on_old_version'
             : 'download_incomplete';
-      await this.#fail(
-        action,
-        past ? 'rolled_back' : 'failed',
-        reason,
-        { version: hello.version, code },
-        now,
-      );
-      return;
+      const settings = await this.#settings.get(action.rollout_id, trx);
+      const change = failureChange(action, past ? 'rolled_back' : 'failed', reason, settings, now);
+      return endDecision(action, change, { version: hello.version, code }, now);
     }
     // Sent but not started: the device (re)connected, so (re)send the same command.
-    await this.issuer.sendInstall(
-      { actionId: Number(action.id), attempt: action.attempt, deviceId, deviceRowId },
-      pkg,
-    );
+    return { result: { resend: { action, pkg } } };
   }
 
   async status(deviceRowId: number, report: StatusMessage): Promise<void> {
-    const now = this.nowMs();
     const ref = parseCommandId(report.cmd);
-    const action = ref ? await actionById(this.db, ref.actionId) : undefined;
-    if (!ref || !action || Number(action.device_row_id) !== deviceRowId) {
+    const outcome = ref
+      ? await this.devices.moveInBatch({
+          target: { actionId: ref.actionId },
+          decide: (rows, now, trx) =>
+            this.#decideStatus(rows[0], deviceRowId, ref.attempt, report, now, trx),
+        })
+      : UNKNOWN;
+    if (outcome.unknown) {
       this.log.info({ deviceRowId, cmd: report.cmd }, 'status for an unknown command dropped');
-      return;
     }
-    // The history row and the move it causes go into the same group commit: not awaited
-    // one after the other, which would cost a commit each.
-    const recorded = this.devices.recordEvent(
-      deviceRowId,
-      Number(action.id),
-      `status.${report.state}`,
-      { ...report },
-      now,
-    );
-    await Promise.all([recorded, this.#apply(action, ref.attempt, report, now)]);
+    await this.#afterCommit(outcome);
   }
 
-  async #apply(
-    action: ActionRow,
+  async #decideStatus(
+    action: ActionRow | undefined,
+    deviceRowId: number,
     attempt: number,
     report: StatusMessage,
     now: number,
-  ): Promise<void> {
+    trx: Kysely<Database>,
+  ): Promise<MoveDecision<Outcome>> {
+    if (!action || Number(action.device_row_id) !== deviceRowId) return { result: UNKNOWN };
+    // The report goes into the history whatever it changes.
+    const history = [historyRow(action, `status.${report.state}`, { ...report }, now)];
     const state = action.state as ActionState;
     // A report for an older attempt, for an action queued for its next one, or for a finished
     // action is history: recorded, applied never.
-    if (attempt !== action.attempt || isTerminal(state) || state === 'queued') return;
-
+    if (attempt !== action.attempt || isTerminal(state) || state === 'queued') {
+      return { events: history, result: {} };
+    }
+    const settings = () => this.#settings.get(action.rollout_id, trx);
     switch (report.state) {
       case 'accepted':
       case 'downloading':
       case 'downloaded':
       case 'installing':
       case 'restarting':
-        await this.#progress(action, report.state, now);
-        return;
+        return progressDecision(action, report.state, await settings(), now, history);
       case 'succeeded': {
-        const pkg = await this.#package(action.package_id);
-        if (report.version === pkg.version) {
-          await this.#end(action, {}, now, { state: 'succeeded', errorCode: null });
-        }
-        return;
+        const pkg = await this.#package(action.package_id, trx);
+        if (report.version !== pkg.version) return { events: history, result: {} };
+        return endDecision(action, SUCCEEDED, {}, now, history);
       }
       case 'failed':
-        await this.#fail(action, 'failed', reasonOf(report), {}, now);
-        return;
       case 'rejected':
-        await this.#fail(action, 'failed', reasonOf(report), {}, now, true);
-        return;
-      case 'rolled_back':
-        await this.#fail(action, 'rolled_back', reasonOf(report), {}, now);
-        return;
+      case 'rolled_back': {
+        const outcome = report.state === 'rolled_back' ? 'rolled_back' : 'failed';
+        const permanent = report.state === 'rejected';
+        const change = failureChange(
+          action,
+          outcome,
+          reasonOf(report),
+          await settings(),
+          now,
+          permanent,
+        );
+        return endDecision(action, change, {}, now, history);
+      }
       case 'canceled':
-        await this.#end(action, {}, now, { state: 'canceled', errorCode: 'device_canceled' });
-        return;
+        return endDecision(action, CANCELED, {}, now, history);
     }
   }
 
   /** The download server saw bytes go to a device: the only progress a TiJOS device shows. */
   async downloadProgress(actionId: number, bytes: number, complete: boolean): Promise<void> {
     if (actionId === 0) return;
-    const action = await actionById(this.db, actionId);
-    if (!action) return;
-    // The byte count, the history row and the move share one group commit (enqueued in order).
-    const counted = this.devices.inBatch((trx) =>
-      trx
-        .updateTable('actions')
-        .set((eb) => ({ bytes_served: eb('bytes_served', '+', bytes) }))
-        .where('id', '=', actionId)
-        .execute(),
-    );
-    if (action.state === 'queued') return void (await counted); // an older attempt's URL
-    const now = this.nowMs();
-    if (complete) {
-      const recorded = this.devices.recordEvent(
-        Number(action.device_row_id),
-        actionId,
-        'download.complete',
-        {},
-        now,
+    // The byte count, the history row and the move share one group commit.
+    const counted = this.devices.recordServed(actionId, bytes);
+    const outcome = this.devices.moveInBatch({
+      target: { actionId },
+      decide: async (rows, now, trx): Promise<MoveDecision<Outcome>> => {
+        const action = rows[0];
+        // Gone, or an older attempt's URL: the bytes are counted, nothing moves.
+        if (!action || action.state === 'queued') return NOTHING;
+        const settings = () => this.#settings.get(action.rollout_id, trx);
+        if (complete) {
+          const history = [historyRow(action, 'download.complete', {}, now)];
+          return progressDecision(action, 'downloaded', await settings(), now, history);
+        }
+        if (!canMove(action.state as ActionState, 'downloading')) return NOTHING;
+        return progressDecision(action, 'downloading', await settings(), now, []);
+      },
+    });
+    await Promise.all([counted, outcome]);
+    await this.#afterCommit(await outcome);
+  }
+
+  /** What a committed decision asks of the engine and the device. */
+  async #afterCommit(outcome: Outcome, deviceId?: string, deviceRowId?: number): Promise<void> {
+    if (outcome.ended) {
+      const { actionId, change } = outcome.ended;
+      this.log.info({ actionId, state: change.state, reason: change.errorCode }, 'action finished');
+    }
+    if (outcome.ended || outcome.freed || outcome.wake) this.onFinished();
+    if (outcome.resend && deviceId !== undefined && deviceRowId !== undefined) {
+      const { action, pkg } = outcome.resend;
+      await this.issuer.sendInstall(
+        { actionId: Number(action.id), attempt: action.attempt, deviceId, deviceRowId },
+        pkg,
       );
-      await Promise.all([counted, recorded, this.#progress(action, 'downloaded', now)]);
-    } else if (canMove(action.state as ActionState, 'downloading')) {
-      await Promise.all([counted, this.#progress(action, 'downloading', now)]);
-    } else {
-      await counted;
     }
   }
 
@@ -210,111 +202,90 @@ export class DeviceReportHandler {
    * A package as reports need it. A package never changes once uploaded and cannot be deleted
    * while a rollout uses it, so every hello need not read it again.
    */
-  async #package(id: number): Promise<PackageView> {
+  async #package(id: number, trx: Kysely<Database>): Promise<PackageView> {
     let pkg = this.#packages.get(id);
     if (!pkg) {
-      pkg = await this.packages.get(id);
+      pkg = await this.packages.get(id, trx);
       this.#packages.set(id, pkg);
     }
     return pkg;
   }
+}
 
-  /** Moves forward; a new step gets its own deadline (ack → download → confirm). */
-  async #progress(action: ActionRow, state: ActionState, now: number): Promise<void> {
-    if (action.state === 'queued' || !canMove(action.state as ActionState, state)) return;
-    const settings = await this.#settings.get(action.rollout_id);
-    const moved = await this.#move(action, now, (row) => {
-      const from = row.state as ActionState;
-      if (!canMove(from, state)) return null;
-      const step = stepOf(state);
-      const deadlineAt =
-        step === stepOf(from) ? undefined : now + stepSeconds(step, settings) * 1000;
-      return { state, deadlineAt };
-    });
-    // Leaving the flight frees a download slot: the engine may admit another device.
-    const from = moved?.from;
-    if (from && IN_FLIGHT_STATES.includes(from) && !IN_FLIGHT_STATES.includes(state)) {
-      this.onFinished();
-    }
-  }
+/**
+ * What a decision leaves to do once its batch is committed: log and wake the engine (an action
+ * ended, left the download flight, or its device came online), or send the command again.
+ */
+interface Outcome {
+  readonly unknown?: boolean;
+  readonly ended?: { readonly actionId: number; readonly change: ActionChange };
+  readonly freed?: boolean;
+  readonly wake?: boolean;
+  readonly resend?: { readonly action: ActionRow; readonly pkg: PackageView };
+}
 
-  /**
-   * Moves the action in the next group commit with the device traffic (reports come by the
-   * thousand). `action` was read before that commit, so something else may have moved it in
-   * between: the download server's accounting, or another report of the same device. Then the
-   * change is decided again on the row as it is now, instead of losing the report (a device's
-   * "failed" arriving just after the server counted its download complete). `changeFor`
-   * returns null when the row no longer allows the change; `then` adds rows in the same commit.
-   */
-  #move(
-    action: ActionRow,
-    now: number,
-    changeFor: (row: ActionRow) => ActionChange | null,
-    then?: (trx: Kysely<Database>, change: ActionChange) => Promise<unknown>,
-  ): Promise<{ change: ActionChange; from: ActionState } | null> {
-    return this.devices.inBatch(async (trx) => {
-      let row = action;
-      for (let tries = 0; tries < 3; tries++) {
-        const change = changeFor(row);
-        if (change === null) return null;
-        if (await moveAction(trx, row, change, now)) {
-          await then?.(trx, change);
-          return { change, from: row.state as ActionState };
-        }
-        const fresh = await actionById(trx, Number(row.id));
-        // Gone, unchanged (the move itself was refused), or a newer attempt: nothing to apply.
-        if (!fresh || fresh.state === row.state || fresh.attempt !== action.attempt) return null;
-        if (isTerminal(fresh.state as ActionState) || fresh.state === 'queued') return null;
-        row = fresh;
-      }
-      return null;
-    });
-  }
+const UNKNOWN: Outcome = { unknown: true };
+const NOTHING: MoveDecision<Outcome> = { result: {} };
+const SUCCEEDED: ActionChange = { state: 'succeeded', errorCode: null };
+const CANCELED: ActionChange = { state: 'canceled', errorCode: 'device_canceled' };
 
-  /** A failure: retried while the rollout allows (action-retry.ts), else final. */
-  async #fail(
-    action: ActionRow,
-    outcome: ActionState,
-    errorCode: string,
-    detail: Record<string, unknown>,
-    now: number,
-    permanent = false,
-  ): Promise<void> {
-    const settings = await this.#settings.get(action.rollout_id);
-    await this.#end(action, detail, now, (row) =>
-      failureChange(row, outcome, errorCode, settings, now, permanent),
-    );
-  }
+/** Moves forward; a new step gets its own deadline (ack → download → confirm). */
+function progressDecision(
+  action: ActionRow,
+  state: ActionState,
+  settings: RolloutSettings,
+  now: number,
+  events: readonly DeviceEventRow[],
+): MoveDecision<Outcome> {
+  const from = action.state as ActionState;
+  if (from === 'queued' || !canMove(from, state)) return { events, result: {} };
+  const step = stepOf(state);
+  const deadlineAt = step === stepOf(from) ? undefined : now + stepSeconds(step, settings) * 1000;
+  // Leaving the flight frees a download slot: the engine may admit another device.
+  const freed = IN_FLIGHT_STATES.includes(from) && !IN_FLIGHT_STATES.includes(state);
+  return { move: { action, change: { state, deadlineAt } }, events, result: { freed } };
+}
 
-  async #end(
-    action: ActionRow,
-    detail: Record<string, unknown>,
-    now: number,
-    changeFor: ActionChange | ((row: ActionRow) => ActionChange),
-  ): Promise<void> {
-    const decide = typeof changeFor === 'function' ? changeFor : () => changeFor;
-    // The move and, only if it happened, its history row: one piece of work in the group commit.
-    const moved = await this.#move(action, now, decide, (trx, change) =>
-      trx
-        .insertInto('device_events')
-        .values({
-          device_row_id: Number(action.device_row_id),
-          action_id: Number(action.id),
-          kind: change.state === 'queued' ? 'retry' : change.state,
-          detail: JSON.stringify({
-            ...detail,
-            ...(change.errorCode && { reason: change.errorCode }),
-            ...(change.retryAt && { retryAt: change.retryAt }),
-          }),
-          at: now,
-        })
-        .execute(),
-    );
-    if (!moved) return;
-    const { state, errorCode: reason } = moved.change;
-    this.log.info({ actionId: action.id, state, reason }, 'action finished');
-    this.onFinished();
-  }
+/** An end (or a failure queued for a retry), with its own history row after `events`. */
+function endDecision(
+  action: ActionRow,
+  change: ActionChange,
+  detail: Record<string, unknown>,
+  now: number,
+  events: readonly DeviceEventRow[] = [],
+): MoveDecision<Outcome> {
+  if (!canMove(action.state as ActionState, change.state)) return { events, result: {} };
+  const kind = change.state === 'queued' ? 'retry' : change.state;
+  const ended = historyRow(
+    action,
+    kind,
+    {
+      ...detail,
+      ...(change.errorCode && { reason: change.errorCode }),
+      ...(change.retryAt && { retryAt: change.retryAt }),
+    },
+    now,
+  );
+  return {
+    move: { action, change },
+    events: [...events, ended],
+    result: { ended: { actionId: Number(action.id), change } },
+  };
+}
+
+function historyRow(
+  action: ActionRow,
+  kind: string,
+  detail: Record<string, unknown>,
+  now: number,
+): DeviceEventRow {
+  return {
+    device_row_id: Number(action.device_row_id),
+    action_id: Number(action.id),
+    kind,
+    detail: JSON.stringify(detail),
+    at: now,
+  };
 }
 
 function stepSeconds(step: ReturnType<typeof stepOf>, settings: RolloutSettings): number {

@@ -4,6 +4,7 @@ import type { HelloMessage } from '../../shared/protocol/messages.js';
 import { TiotaError } from '../errors.js';
 import type { Database, DevicesTable } from '../store/schema.js';
 import type { Actor, AuditLog } from './audit-log.js';
+import type { MoveRequest } from './action-move-batch.js';
 import { DeviceActivityWriter } from './device-activity-writer.js';
 import { deviceSecretMatches, hashDeviceSecret, newDeviceSecret } from './device-credentials.js';
 
@@ -260,19 +261,14 @@ export class DeviceService {
       .executeTakeFirst();
   }
 
-  /**
-   * The device's row id when its credentials were checked here (every MQTT connection is),
-   * else from the database: the gateway asks this for every message.
-   */
-  async rowIdOf(deviceId: string): Promise<number | null> {
-    const cached = this.#secretCache.get(deviceId);
-    if (cached && !cached.revoked) return cached.rowId;
-    const row = await this.db
+  /** Row ids of many devices in one query (the gateway's first message from each); absent: unknown. */
+  async rowIdsOf(deviceIds: readonly string[]): Promise<Map<string, number>> {
+    const rows = await this.db
       .selectFrom('devices')
-      .select('id')
-      .where('device_id', '=', deviceId)
-      .executeTakeFirst();
-    return row ? Number(row.id) : null;
+      .select(['id', 'device_id'])
+      .where('device_id', 'in', [...deviceIds])
+      .execute();
+    return new Map(rows.map((row) => [row.device_id, Number(row.id)]));
   }
 
   /** A hello: the device is online and runs this app (group-committed with other devices'). */
@@ -322,6 +318,16 @@ export class DeviceService {
    */
   inBatch<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
     return this.#activity.inBatch(work);
+  }
+
+  /** Decides and applies a report's move in the next group commit (action-move-batch.ts). */
+  moveInBatch<T>(request: MoveRequest<T>): Promise<T> {
+    return this.#activity.move(request);
+  }
+
+  /** Counts bytes the download server sent for an action, in the next group commit. */
+  recordServed(actionId: number, bytes: number): Promise<void> {
+    return this.#activity.served(actionId, bytes);
   }
 
   /** Resolves when every hello and event recorded so far is in the database. */

@@ -181,12 +181,9 @@ export class PackageService {
     return (await query.execute()).map(toView);
   }
 
-  async get(id: number): Promise<PackageView> {
-    const row = await this.db
-      .selectFrom('packages')
-      .selectAll()
-      .where('id', '=', id)
-      .executeTakeFirst();
+  /** `db`: a transaction to read in, for callers inside one. */
+  async get(id: number, db = this.db): Promise<PackageView> {
+    const row = await db.selectFrom('packages').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw new TiotaError('not_found', `package ${id}`);
     return toView(row);
   }

@@ -20,14 +20,15 @@ export class RolloutSettingsCache {
 
   constructor(private readonly db: Kysely<Database>) {}
 
-  async get(rolloutId: number): Promise<RolloutSettings> {
-    return (await this.facts(rolloutId)).settings;
+  /** `db`: the transaction to read in when not cached (a group commit holds the connection). */
+  async get(rolloutId: number, db = this.db): Promise<RolloutSettings> {
+    return (await this.facts(rolloutId, db)).settings;
   }
 
-  async facts(rolloutId: number): Promise<RolloutFacts> {
+  async facts(rolloutId: number, db = this.db): Promise<RolloutFacts> {
     const cached = this.#facts.get(rolloutId);
     if (cached) return cached;
-    const row = await this.db
+    const row = await db
       .selectFrom('rollouts')
       .innerJoin('packages', 'packages.id', 'rollouts.package_id')
       .select(['rollouts.settings', 'rollouts.plan', 'packages.size'])

@@ -1,7 +1,7 @@
 /**
- * Runs at most `limit` tasks at once; the rest wait in arrival order. Device messages need it:
- * Kysely's SQLite driver wakes every waiting query on each unlock, so thousands of handlers in
- * flight slow each other down far worse than linearly (docs/benchmarks.md, Ingestion).
+ * Runs at most `limit` tasks at once; the rest wait in arrival order. The device gateway uses it
+ * to bound how many messages one group commit decides, so a storm of reports makes several
+ * commits of bounded length instead of one that holds the database for seconds.
  */
 export class ConcurrencyLimit {
   #active = 0;

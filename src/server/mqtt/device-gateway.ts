@@ -1,3 +1,4 @@
+import DataLoader from 'dataloader';
 import { Counter, type Registry } from 'prom-client';
 import {
   parseDeviceTopic,
@@ -12,6 +13,8 @@ import type { Logger } from '../log.js';
 import { ConcurrencyLimit } from './concurrency-limit.js';
 import type { DeviceMessage, MessageBus } from './message-bus.js';
 
+const HANDLED_AT_ONCE = 4096;
+
 /**
  * Routes device → server messages to the domain. A malformed message is logged and counted,
  * never thrown: one bad device must not disturb the others. Messages of one device are handled
@@ -19,9 +22,14 @@ import type { DeviceMessage, MessageBus } from './message-bus.js';
  */
 export class DeviceGateway {
   readonly #chains = new Map<string, Promise<void>>();
-  /** Devices handled at once; enough to fill the activity writer's batches. */
-  readonly #limit = new ConcurrencyLimit(128);
+  /**
+   * Devices handled at once. Handling a message reads nothing on its own: it waits for the
+   * group commit that decides it (device-activity-writer.ts), so this bounds a commit's size.
+   */
+  readonly #limit = new ConcurrencyLimit(HANDLED_AT_ONCE);
   readonly #rowIds = new Map<string, number>();
+  /** The first messages of many devices (a fleet reconnecting) look their rows up together. */
+  readonly #rowIdLoader: DataLoader<string, number | null>;
   readonly #received: Counter<'kind'>;
   readonly #handled: Counter<'kind'>;
   readonly #dropped: Counter<'reason'>;
@@ -52,6 +60,14 @@ export class DeviceGateway {
       labelNames: ['reason'],
       registers: [metrics],
     });
+    this.#rowIdLoader = new DataLoader(
+      async (ids) => {
+        const found = await devices.rowIdsOf(ids);
+        return ids.map((id) => found.get(id) ?? null);
+      },
+      // Found rows are kept in #rowIds; an unknown device may enroll later, so nothing else is.
+      { cache: false, maxBatchSize: 500 },
+    );
     bus.onDeviceMessage((message) => this.#enqueue(message));
   }
 
@@ -104,7 +120,7 @@ export class DeviceGateway {
   async #rowId(deviceId: string): Promise<number | null> {
     const cached = this.#rowIds.get(deviceId);
     if (cached !== undefined) return cached;
-    const rowId = await this.devices.rowIdOf(deviceId);
+    const rowId = await this.#rowIdLoader.load(deviceId);
     if (rowId !== null) this.#rowIds.set(deviceId, rowId);
     return rowId;
   }
