@@ -167,8 +167,7 @@ describe.each(FRONT_TRANSPORTS)('front server over %s', (transport) => {
     const answeredAll = await Promise.all(
       Array.from({ length: clients }, async (_, i) => {
         const c = new RawClient(s.port);
-        const head = (n: number) =>
-          `HEAD ${s.path()}?c=${i}&n=${n} HTTP/1.1\r\nHost: x\r\n\r\n`;
+        const head = (n: number) => `HEAD ${s.path()}?c=${i}&n=${n} HTTP/1.1\r\nHost: x\r\n\r\n`;
         c.send(Array.from({ length: each }, (_, n) => head(n)).join(''));
         // HEAD answers carry Content-Length but no body: count their status lines.
         const answers = () => c.received.toString('latin1').split('HTTP/1.1 200 ').length - 1;
