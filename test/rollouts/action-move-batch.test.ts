@@ -155,6 +155,48 @@ describe.each(TEST_DATABASES.filter((k) => k === 'postgres'))(
       expect(await stateOf(a)).toBe('downloaded');
     });
 
+    it("keeps a device's written move when another of its actions changed under the batch", async () => {
+      const [a] = actionIds;
+      const template = await fixture.database.db
+        .selectFrom('actions')
+        .selectAll()
+        .where('id', '=', a)
+        .executeTakeFirstOrThrow();
+      const { id: _id, ...fields } = template;
+      const newer = Number(
+        (
+          await fixture.database.db
+            .insertInto('actions')
+            .values({ ...fields, state: 'queued' })
+            .returning('id')
+            .executeTakeFirstOrThrow()
+        ).id,
+      );
+      let first = 0;
+      let second = 0;
+      const missedMove: MoveRequest<string | null> = {
+        target: { actionId: a },
+        decide: async (rows, now) => {
+          if (first++ === 0) await outsideMove(a, 'accepted');
+          return progress(a, 'downloading').decide(rows, now, fixture.database.db);
+        },
+      };
+      // Moves the device's newer action; written in the first round, so it is not decided again.
+      const standingMove: MoveRequest<string> = {
+        target: { activeOfDevice: Number(template.device_row_id) },
+        decide: async (rows) => {
+          second++;
+          const action = rows.find((r) => Number(r.id) === newer)!;
+          return { move: { action, change: { state: 'sent' } }, result: 'moved' };
+        },
+      };
+      const applied = await apply([missedMove, standingMove]);
+      expect([first, second]).toEqual([2, 1]);
+      expect(applied.results).toEqual(['accepted', 'moved']);
+      expect(await stateOf(a)).toBe('downloading');
+      expect(await stateOf(newer)).toBe('sent');
+    });
+
     /** A committed move on another connection of the pool, as another replica would make. */
     async function outsideMove(id: number, state: ActionState): Promise<void> {
       await fixture.database.db

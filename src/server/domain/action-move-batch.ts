@@ -204,7 +204,11 @@ async function writeMoves(
   return missed;
 }
 
-/** Whether a request read or moved an action whose write was missed: it is decided again. */
+/**
+ * Whether a request is decided again: its move was not written, or it moved nothing while an
+ * action it was given changed under the batch (on the fresh row it might decide otherwise).
+ * A request whose move was written stands, whatever happened to the device's other actions.
+ */
 function touches(
   target: MoveTarget,
   decision: MoveDecision<unknown>,
@@ -212,7 +216,7 @@ function touches(
   original: ReadonlyMap<number, ActionRow>,
 ): boolean {
   if (missed.size === 0) return false;
-  if (decision.move && missed.has(Number(decision.move.action.id))) return true;
+  if (decision.move) return missed.has(Number(decision.move.action.id));
   if ('actionId' in target) return missed.has(target.actionId);
   for (const id of missed) {
     if (Number(original.get(id)?.device_row_id) === target.activeOfDevice) return true;
