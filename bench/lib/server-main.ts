@@ -5,10 +5,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolveConfig } from '../../src/server/config.js';
+import { setHeapGrowth } from '../../src/server/heap-growth.js';
 import { createLogger } from '../../src/server/log.js';
 import { startServer } from '../../src/server/start-server.js';
 
 const config = resolveConfig({}, process.env);
+setHeapGrowth(config.heapGrowthPercent);
 const server = await startServer(config, createLogger(config.logLevel));
 const token = (await readFile(server.admin.tokenFile, 'utf8')).trim();
 process.send!({ type: 'ready', httpUrl: server.httpUrl, mqttUrl: server.mqttUrl, token });

@@ -57,6 +57,21 @@ describe.each(TEST_DATABASES)('device states on %s', (database) => {
     );
   });
 
+  it('refuses a report holding a NUL character, which PostgreSQL cannot store, and handles the next', async () => {
+    await lab.register(['n1']);
+    const device = await lab.connect('n1');
+    await lab.rollout('2.0.0', ['n1'], quick({ maxRetries: 0 }));
+    const command = await installCommand(device, 1);
+    await device.status({ cmd: command.id, state: 'failed', reason: 'disk\u0000full' });
+    await device.status({ cmd: command.id, state: 'failed', reason: 'disk_full' });
+    const action = await eventually(async () => {
+      const a = await lab.action('n1');
+      return a.state === 'failed' && a;
+    });
+    // Had the first been taken, the action would have failed with its reason.
+    expect(action.errorCode).toBe('disk_full');
+  });
+
   it('retries a failed download as a new attempt with a new command id, ignoring the old one', async () => {
     await lab.register(['r1']);
     const device = await lab.connect('r1');

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { resolveConfig, SERVER_OPTIONS, type ServerConfig } from '../../server/config.js';
+import { setHeapGrowth } from '../../server/heap-growth.js';
 import { startServer } from '../../server/start-server.js';
 
 export function registerServerCommand(program: Command): void {
@@ -18,6 +19,7 @@ export function registerServerCommand(program: Command): void {
       if (value !== undefined) flags[spec.key] = value;
     }
     const config = resolveConfig(flags);
+    setHeapGrowth(config.heapGrowthPercent);
     const server = await startServer(config);
     const lines = [
       `Tiota is running.`,

@@ -53,8 +53,7 @@ export class DeviceReportHandler {
       target: { activeOfDevice: deviceRowId },
       decide: (rows, now, trx) => this.#decideHello(rows, hello, now, trx),
     });
-    await Promise.all([recorded, outcome]);
-    await this.#afterCommit(await outcome, deviceId, deviceRowId);
+    await settle(recorded, outcome, (o) => this.#afterCommit(o, deviceId, deviceRowId));
   }
 
   async #decideHello(
@@ -178,8 +177,7 @@ export class DeviceReportHandler {
         return progressDecision(action, 'downloading', await settings(), now, []);
       },
     });
-    await Promise.all([counted, outcome]);
-    await this.#afterCommit(await outcome);
+    await settle(counted, outcome, (o) => this.#afterCommit(o));
   }
 
   /** What a committed decision asks of the engine and the device. */
@@ -299,4 +297,21 @@ function reasonOf(report: StatusMessage): string {
   if (report.code !== undefined) return `ota_${report.code}`;
   if (report.http !== undefined) return `http_${report.http}`;
   return 'unspecified';
+}
+
+/**
+ * Waits for a report's two items of the group commit. A decision that committed is acted on
+ * even when the other item failed (the batch then commits its items one by one): the action
+ * moved, so the engine, the log and the device must follow it. Then the first failure is
+ * thrown for the caller to log.
+ */
+async function settle(
+  other: Promise<unknown>,
+  outcome: Promise<Outcome>,
+  afterCommit: (outcome: Outcome) => Promise<void>,
+): Promise<void> {
+  const [otherResult, decided] = await Promise.allSettled([other, outcome]);
+  if (decided.status === 'fulfilled') await afterCommit(decided.value);
+  if (otherResult.status === 'rejected') throw otherResult.reason;
+  if (decided.status === 'rejected') throw decided.reason;
 }

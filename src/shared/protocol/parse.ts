@@ -42,6 +42,11 @@ function text(obj: Json, key: string, what: string, max = 128): string {
       `${what}: "${key}" must be a non-empty string of at most ${max} characters`,
     );
   }
+  // PostgreSQL cannot store U+0000 in text; refused here, the report fails as a whole with a
+  // clear reason instead of failing its database write.
+  if (v.includes('\u0000')) {
+    throw new PayloadError(`${what}: "${key}" must not contain a NUL character (U+0000)`);
+  }
   return v;
 }
 
