@@ -5,6 +5,7 @@ import {
   type MoveRequest,
 } from '../../src/server/domain/action-move-batch.js';
 import { canMove, type ActionState } from '../../src/server/domain/action-state.js';
+import { DeviceActivityWriter } from '../../src/server/domain/device-activity-writer.js';
 import type { ActionRow } from '../../src/server/domain/action-store.js';
 import {
   openTestDatabase,
@@ -105,6 +106,36 @@ describe.each(TEST_DATABASES)('action moves in a batch on %s', (kind) => {
       [Number(newer.id), 'queued'],
       [a, 'accepted'],
     ]);
+  });
+
+  it("fails only the request whose decision threw; the batch's others commit together", async () => {
+    const [a, b] = actionIds;
+    const writer = new DeviceActivityWriter(fixture.database.db, () => 5000);
+    const transactions = new Set<unknown>();
+    const seeing = <T>(request: MoveRequest<T>): MoveRequest<T> => ({
+      target: request.target,
+      decide: (rows, now, trx) => {
+        transactions.add(trx);
+        return request.decide(rows, now, trx);
+      },
+    });
+    const results = await Promise.allSettled([
+      writer.move(seeing(progress(a, 'accepted'))),
+      writer.move(
+        seeing({
+          target: { actionId: b },
+          decide: async () => {
+            throw new Error('no package for this action');
+          },
+        }),
+      ),
+      writer.move(seeing(progress(b, 'accepted'))),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason.message).toBe('no package for this action');
+    expect([await stateOf(a), await stateOf(b)]).toEqual(['accepted', 'accepted']);
+    // One transaction: the batch did not fall back to one commit per request.
+    expect(transactions.size).toBe(1);
   });
 });
 

@@ -136,6 +136,29 @@ describe.each(TEST_DATABASES)('device states on %s', (database) => {
     await waiting.close();
   });
 
+  it('ends canceled a started action whose rollout was canceled and package deleted', async () => {
+    await lab.register(['p1']);
+    const packageId = await lab.upload('4.0.0');
+    const device = await lab.connect('p1');
+    const id = await lab.rollout('4.0.0', ['p1'], quick());
+    const command = await installCommand(device, 1);
+    await device.status({ cmd: command.id, state: 'downloading' });
+    await device.status({ cmd: command.id, state: 'installing' });
+    await lab.until(id, (v) => v.counts.installing === 1, 'installing');
+    await lab.server.api('POST', `/rollouts/${id}/cancel`);
+    // A canceled rollout no longer holds its package.
+    expect((await lab.server.api('DELETE', `/packages/${packageId}`)).status).toBe(204);
+
+    // The device comes back: with no package, nothing tells success from failure.
+    await lab.restart(device, '4.0.0');
+    const action = await eventually(async () => {
+      const a = await lab.action('p1');
+      return a.state !== 'installing' && a;
+    });
+    expect(action).toMatchObject({ state: 'canceled', errorCode: 'package_deleted' });
+    await device.close();
+  });
+
   it('sends a device that is offline nothing, and its command when it says hello', async () => {
     await lab.register(['o1']);
     const id = await lab.rollout('2.0.0', ['o1'], quick());

@@ -95,10 +95,29 @@ describe('package uploads', () => {
     const pkg = await res.json();
     expect(await storedFiles()).toEqual([pkg.sha256]);
 
-    const hostile = '../../../tmp/x\\..\\%2e%2e/\u0000名.tapk';
+    const hostile = '../../../tmp/x\\..\\%2e%2e/名.tapk';
     const raw = await upload(fixture, `version=1.0.3&fileName=${encodeURIComponent(hostile)}`);
     expect(raw.status).toBe(201);
     expect((await raw.json()).fileName).toBe(hostile);
+    expect(await storedFiles()).toEqual([pkg.sha256]);
+
+    // A NUL character is refused (PostgreSQL cannot store it), and nothing is kept.
+    const nul = await upload(
+      fixture,
+      `version=1.0.4&fileName=${encodeURIComponent('x\u0000.tapk')}`,
+    );
+    expect(nul.status).toBe(400);
+    expect((await nul.json()).error.message).toBe(
+      'invalid input: query.fileName must not contain a NUL character (U+0000)',
+    );
+    const nulForm = new FormData();
+    nulForm.set('version', '1.0.5');
+    nulForm.set('file', new Blob([fixture]), 'x\u0000.tapk');
+    const nulPart = await upload(nulForm, '');
+    expect(nulPart.status).toBe(400);
+    expect((await nulPart.json()).error.message).toBe(
+      'invalid input: the file name must not contain a NUL character (U+0000)',
+    );
     expect(await storedFiles()).toEqual([pkg.sha256]);
   });
 

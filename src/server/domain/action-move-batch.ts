@@ -37,8 +37,16 @@ export interface MoveRequest<T = unknown> {
   decide(rows: readonly ActionRow[], now: number, trx: Kysely<Database>): Promise<MoveDecision<T>>;
 }
 
+/**
+ * A request whose decide() threw: its caller gets the error, and the batch goes on without it.
+ * One device's bad report must not make every batch it joins fall back to one commit per item.
+ */
+export class DecideFailure {
+  constructor(readonly error: unknown) {}
+}
+
 export interface AppliedMoves {
-  /** Each request's result, in request order. */
+  /** Each request's result, in request order (a DecideFailure for one whose decide threw). */
   readonly results: unknown[];
   /** History rows of the decisions that stand, in request order. */
   readonly events: DeviceEventRow[];
@@ -80,7 +88,8 @@ export async function applyMoves(
     }
     pending = again;
   }
-  for (const index of pending) results[index] = (await requests[index].decide([], now, trx)).result;
+  for (const index of pending)
+    results[index] = (await decideOne(requests[index], [], now, trx)).result;
   const events = [...standing.keys()].sort((a, b) => a - b).flatMap((i) => standing.get(i)!);
   return { results, events };
 }
@@ -141,7 +150,12 @@ async function decideInOrder(
   const decisions = new Map<number, MoveDecision<unknown>>();
   const moves = new Map<number, NetMove>();
   for (const index of pending) {
-    const decision = await requests[index].decide(rowsFor(requests[index].target, rows), now, trx);
+    const decision = await decideOne(
+      requests[index],
+      rowsFor(requests[index].target, rows),
+      now,
+      trx,
+    );
     decisions.set(index, decision);
     const move = decision.move;
     if (!move) continue;
@@ -158,6 +172,21 @@ async function decideInOrder(
     rows.current.set(id, { ...row, ...set });
   }
   return { decisions, moves };
+}
+
+async function decideOne(
+  request: MoveRequest,
+  rows: readonly ActionRow[],
+  now: number,
+  trx: Kysely<Database>,
+): Promise<MoveDecision<unknown>> {
+  try {
+    return await request.decide(rows, now, trx);
+  } catch (error) {
+    // A database error has already failed the transaction on PostgreSQL; the batch's next
+    // statement then fails and the writer commits its items one by one, as for any error.
+    return { result: new DecideFailure(error) };
+  }
 }
 
 function rowsFor(target: MoveTarget, rows: BatchRows): ActionRow[] {

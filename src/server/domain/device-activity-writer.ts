@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
-import { applyMoves, type MoveRequest } from './action-move-batch.js';
+import { applyMoves, DecideFailure, type MoveRequest } from './action-move-batch.js';
 
 /** Rows per multi-row insert and ids per `in (…)`: well under both databases' parameter limits. */
 const CHUNK = 500;
@@ -155,7 +155,10 @@ export class DeviceActivityWriter {
     try {
       const now = this.nowMs();
       await this.db.transaction().execute((trx) => writeBatch(trx, batch, now));
-      for (const item of batch) item.resolve(item.result);
+      for (const item of batch) {
+        if (item.result instanceof DecideFailure) item.reject(item.result.error);
+        else item.resolve(item.result);
+      }
     } catch (error) {
       if (batch.length === 1) return batch[0].reject(error);
       // One bad row (a device deleted meanwhile) must not fail its neighbours' writes.

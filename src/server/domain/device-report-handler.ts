@@ -65,6 +65,7 @@ export class DeviceReportHandler {
     const action = rows.find((a) => a.state !== 'queued') ?? rows[0];
     if (!action) return NOTHING;
     const pkg = await this.#package(action.package_id, trx);
+    if (!pkg) return endDecision(action, PACKAGE_DELETED, { version: hello.version }, now);
 
     if (hello.version === pkg.version && (hello.app === pkg.app || !hello.app)) {
       return endDecision(action, SUCCEEDED, { version: hello.version }, now);
@@ -134,6 +135,7 @@ export class DeviceReportHandler {
         return progressDecision(action, report.state, await settings(), now, history);
       case 'succeeded': {
         const pkg = await this.#package(action.package_id, trx);
+        if (!pkg) return endDecision(action, PACKAGE_DELETED, {}, now, history);
         if (report.version !== pkg.version) return { events: history, result: {} };
         return endDecision(action, SUCCEEDED, {}, now, history);
       }
@@ -200,12 +202,15 @@ export class DeviceReportHandler {
    * A package as reports need it. A package never changes once uploaded and cannot be deleted
    * while a rollout uses it, so every hello need not read it again.
    */
-  async #package(id: number, trx: Kysely<Database>): Promise<PackageView> {
-    let pkg = this.#packages.get(id);
-    if (!pkg) {
-      pkg = await this.packages.get(id, trx);
-      this.#packages.set(id, pkg);
-    }
+  /**
+   * The action's package, or null once it is deleted: allowed when its rollout was canceled,
+   * while devices that had started may still report.
+   */
+  async #package(id: number, trx: Kysely<Database>): Promise<PackageView | null> {
+    const cached = this.#packages.get(id);
+    if (cached) return cached;
+    const pkg = await this.packages.find(id, trx);
+    if (pkg) this.#packages.set(id, pkg);
     return pkg;
   }
 }
@@ -226,6 +231,8 @@ const UNKNOWN: Outcome = { unknown: true };
 const NOTHING: MoveDecision<Outcome> = { result: {} };
 const SUCCEEDED: ActionChange = { state: 'succeeded', errorCode: null };
 const CANCELED: ActionChange = { state: 'canceled', errorCode: 'device_canceled' };
+/** Nothing left to tell success by: the rollout was canceled and its package deleted. */
+const PACKAGE_DELETED: ActionChange = { state: 'canceled', errorCode: 'package_deleted' };
 
 /** Moves forward; a new step gets its own deadline (ack → download → confirm). */
 function progressDecision(

@@ -183,9 +183,15 @@ export class PackageService {
 
   /** `db`: a transaction to read in, for callers inside one. */
   async get(id: number, db = this.db): Promise<PackageView> {
+    const pkg = await this.find(id, db);
+    if (!pkg) throw new TiotaError('not_found', `package ${id}`);
+    return pkg;
+  }
+
+  /** The package, or null when there is none with this id. */
+  async find(id: number, db = this.db): Promise<PackageView | null> {
     const row = await db.selectFrom('packages').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row) throw new TiotaError('not_found', `package ${id}`);
-    return toView(row);
+    return row ? toView(row) : null;
   }
 
   async delete(id: number, actor: Actor): Promise<void> {

@@ -11,13 +11,17 @@ export function installNulGuard(app: FastifyInstance): void {
   app.addHook('preValidation', async (request) => {
     const where =
       nulIn(request.params, 'path') ?? nulIn(request.query, 'query') ?? nulIn(request.body, 'body');
-    if (where) {
-      throw new TiotaError(
-        'validation_failed',
-        `${where} must not contain a NUL character (U+0000)`,
-      );
-    }
+    if (where) throw nulError(where);
   });
+}
+
+/** For text the hook cannot see: the fields and file name of a streamed multipart upload. */
+export function refuseNul(value: string | undefined, where: string): void {
+  if (value?.includes('\u0000')) throw nulError(where);
+}
+
+function nulError(where: string): TiotaError {
+  return new TiotaError('validation_failed', `${where} must not contain a NUL character (U+0000)`);
 }
 
 /** The path to the first string holding U+0000, or null; streams and buffers are left alone. */

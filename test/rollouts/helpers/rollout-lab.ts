@@ -25,23 +25,27 @@ export class RolloutLab {
 
   static async start(database: 'sqlite' | 'postgres'): Promise<RolloutLab> {
     const lab = new RolloutLab(await startTestServer({ database }));
-    const fixture = await readFile(FIXTURE_TAPK);
-    for (const version of ['2.0.0', '3.0.0']) {
-      const res = await fetch(
-        `${lab.server.httpUrl}/api/v1/packages?version=${version}&fileName=ota.tapk`,
-        {
-          method: 'POST',
-          headers: {
-            authorization: `Bearer ${lab.server.token}`,
-            'content-type': 'application/octet-stream',
-          },
-          body: fixture,
-        },
-      );
-      expect(res.status).toBe(201);
-      lab.packages.set(version, ((await res.json()) as { id: number }).id);
-    }
+    for (const version of ['2.0.0', '3.0.0']) await lab.upload(version);
     return lab;
+  }
+
+  /** Uploads the fixture as `version` of the app; returns the package id. */
+  async upload(version: string): Promise<number> {
+    const res = await fetch(
+      `${this.server.httpUrl}/api/v1/packages?version=${version}&fileName=ota.tapk`,
+      {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${this.server.token}`,
+          'content-type': 'application/octet-stream',
+        },
+        body: await readFile(FIXTURE_TAPK),
+      },
+    );
+    expect(res.status).toBe(201);
+    const id = ((await res.json()) as { id: number }).id;
+    this.packages.set(version, id);
+    return id;
   }
 
   stop(): Promise<void> {

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { TiotaError } from '../../errors.js';
 import type { UploadRequest } from '../../domain/package-service.js';
+import { refuseNul } from '../nul-guard.js';
 import type { ServerContext } from '../server-context.js';
 
 const idParams = {
@@ -120,8 +121,10 @@ async function multipartUpload(request: FastifyRequest): Promise<UploadRequest> 
   for await (const part of request.parts()) {
     if (part.type === 'field') {
       fields[part.fieldname] = String(part.value);
+      refuseNul(fields[part.fieldname], `body.${part.fieldname}`);
       continue;
     }
+    refuseNul(part.filename, 'the file name');
     // The file part: hand its stream on. Fields after it are not seen, so they must come first.
     return {
       body: part.file,
