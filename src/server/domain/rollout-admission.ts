@@ -111,46 +111,50 @@ export class RolloutAdmission {
     let total = 0;
     // Chunk by chunk: the first commands are on their way (the broker forwarding them on its
     // own core) while the next chunk is marked sent.
-    for (let i = 0; i < candidates.length; i += SEND_CHUNK) {
-      const chunk = candidates.slice(i, i + SEND_CHUNK);
-      const sent = await this.#markSent(
-        chunk.map((c) => c.id),
-        now,
-        deadlineAt,
-      );
-      flights.add(rollout.id, sent.size, rollout.bytesPerSecondPerDownload);
-      total += sent.size;
-      for (const c of chunk) {
-        const attempt = sent.get(c.id);
-        if (attempt === undefined) continue; // another pass or replica sent it first
-        const target = {
-          actionId: c.id,
-          attempt,
-          deviceId: c.deviceId,
-          deviceRowId: c.deviceRowId,
-        };
-        const command = this.issuer.buildInstall(target, pkg);
-        events.push({
-          deviceRowId: c.deviceRowId,
-          actionId: c.id,
-          kind: 'command',
-          detail: { cmd: command.id, version: pkg.version, url: command.url },
-        });
-        const publish = () =>
-          this.issuer.publish(c.deviceId, command).catch((error: unknown) => {
-            // The device still gets it: on its next hello, or as a retry after the ack deadline.
-            this.log.warn(
-              { err: error, deviceId: c.deviceId, cmd: command.id },
-              'publishing a command failed',
-            );
+    try {
+      for (let i = 0; i < candidates.length; i += SEND_CHUNK) {
+        const chunk = candidates.slice(i, i + SEND_CHUNK);
+        const sent = await this.#markSent(
+          chunk.map((c) => c.id),
+          now,
+          deadlineAt,
+        );
+        flights.add(rollout.id, sent.size, rollout.bytesPerSecondPerDownload);
+        total += sent.size;
+        for (const c of chunk) {
+          const attempt = sent.get(c.id);
+          if (attempt === undefined) continue; // another pass or replica sent it first
+          const target = {
+            actionId: c.id,
+            attempt,
+            deviceId: c.deviceId,
+            deviceRowId: c.deviceRowId,
+          };
+          const command = this.issuer.buildInstall(target, pkg);
+          events.push({
+            deviceRowId: c.deviceRowId,
+            actionId: c.id,
+            kind: 'command',
+            detail: { cmd: command.id, version: pkg.version, url: command.url },
           });
-        if (jitterMs > 0) this.#later(publish, Math.random() * jitterMs);
-        else publishes.push(publish());
+          const publish = () =>
+            this.issuer.publish(c.deviceId, command).catch((error: unknown) => {
+              // The device still gets it: on its next hello, or as a retry after the ack deadline.
+              this.log.warn(
+                { err: error, deviceId: c.deviceId, cmd: command.id },
+                'publishing a command failed',
+              );
+            });
+          if (jitterMs > 0) this.#later(publish, Math.random() * jitterMs);
+          else publishes.push(publish());
+        }
       }
+    } finally {
+      // Commands first, history after: the devices need not wait for the event rows. What went
+      // out is recorded even when marking a later chunk failed.
+      await Promise.all(publishes);
+      await recordActionEvents(this.db, events, now);
     }
-    // Commands first, history after: the devices need not wait for the event rows.
-    await Promise.all(publishes);
-    await recordActionEvents(this.db, events, now);
     return total;
   }
 
