@@ -1,8 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AuditLog } from '../../src/server/domain/audit-log.js';
-import { DeviceReportHandler } from '../../src/server/domain/device-report-handler.js';
-import { DeviceService } from '../../src/server/domain/device-service.js';
-import { createLogger } from '../../src/server/log.js';
 import { openTestDatabase, TEST_DATABASES, type TestDatabase } from '../support/test-databases.js';
 import { EngineBench } from './helpers/engine-bench.js';
 
@@ -28,18 +24,7 @@ describe.each(TEST_DATABASES.filter((k) => k === 'postgres'))(
         bandwidthBytesPerSecond: 1e9,
         maxDownloads: 10,
       });
-      const devices = new DeviceService(database.db, new AuditLog(database.db), () => ({
-        mqttUrl: 'mqtt://h',
-        serverUrl: 'http://h',
-        signingPublicKey: '',
-      }));
-      const reports = new DeviceReportHandler(
-        database.db,
-        devices,
-        bench.packages,
-        bench.issuer,
-        createLogger('silent'),
-      );
+      const { devices, reports } = bench.reportHandler();
       const [deviceId] = await bench.devices('nul', 1);
       await bench.rollout([deviceId], { canary: 0, batchSize: 0, maxRetries: 0 });
       await bench.engine().tick();

@@ -199,12 +199,9 @@ export class DeviceReportHandler {
   }
 
   /**
-   * A package as reports need it. A package never changes once uploaded and cannot be deleted
-   * while a rollout uses it, so every hello need not read it again.
-   */
-  /**
-   * The action's package, or null once it is deleted: allowed when its rollout was canceled,
-   * while devices that had started may still report.
+   * A package as reports need it, or null once it is deleted (allowed after its rollout was
+   * canceled, while devices that had started may still report). A package never changes once
+   * uploaded and cannot be deleted while a rollout uses it, so every hello need not read it again.
    */
   async #package(id: number, trx: Kysely<Database>): Promise<PackageView | null> {
     const cached = this.#packages.get(id);

@@ -1,5 +1,7 @@
 import { AuditLog, SYSTEM_ACTOR } from '../../../src/server/domain/audit-log.js';
 import { CommandIssuer } from '../../../src/server/domain/command-issuer.js';
+import { DeviceReportHandler } from '../../../src/server/domain/device-report-handler.js';
+import { DeviceService } from '../../../src/server/domain/device-service.js';
 import type { PackageService, PackageView } from '../../../src/server/domain/package-service.js';
 import { RolloutEngine } from '../../../src/server/domain/rollout-engine.js';
 import type { PacingLimits } from '../../../src/server/domain/rollout-plan.js';
@@ -88,6 +90,19 @@ export class EngineBench {
       limits: this.limits,
       nowMs,
     });
+  }
+
+  /** Device report handling on the same database, packages and bus, as the gateway uses it. */
+  reportHandler(): { devices: DeviceService; reports: DeviceReportHandler } {
+    const db = this.database.db;
+    const devices = new DeviceService(db, new AuditLog(db), () => ({
+      mqttUrl: 'mqtt://h',
+      serverUrl: 'http://h',
+      signingPublicKey: '',
+    }));
+    const log = createLogger('silent');
+    const reports = new DeviceReportHandler(db, devices, this.packages, this.issuer, log);
+    return { devices, reports };
   }
 
   async devices(prefix: string, n: number, online = true): Promise<string[]> {
