@@ -68,28 +68,10 @@ describe.each(TEST_DATABASES)('action moves in a batch on %s', (kind) => {
 
   it("gives a device's request its unfinished actions, newest first", async () => {
     const [a] = actionIds;
-    const device = await fixture.database.db
-      .selectFrom('actions')
-      .select('device_row_id')
-      .where('id', '=', a)
-      .executeTakeFirstOrThrow();
-    const deviceRowId = Number(device.device_row_id);
+    const deviceRowId = await fixture.deviceOf(a);
     // A second, newer action for the same device, and a third one already finished.
-    const template = await fixture.database.db
-      .selectFrom('actions')
-      .selectAll()
-      .where('id', '=', a)
-      .executeTakeFirstOrThrow();
-    const { id: _id, ...fields } = template;
-    const newer = await fixture.database.db
-      .insertInto('actions')
-      .values({ ...fields, state: 'queued' })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await fixture.database.db
-      .insertInto('actions')
-      .values({ ...fields, state: 'succeeded' })
-      .execute();
+    const newer = await fixture.copyAction(a, 'queued');
+    await fixture.copyAction(a, 'succeeded');
 
     const seen: Array<[number, string]> = [];
     await apply([
@@ -103,7 +85,7 @@ describe.each(TEST_DATABASES)('action moves in a batch on %s', (kind) => {
       },
     ]);
     expect(seen).toEqual([
-      [Number(newer.id), 'queued'],
+      [newer, 'queued'],
       [a, 'accepted'],
     ]);
   });
@@ -188,21 +170,7 @@ describe.each(TEST_DATABASES.filter((k) => k === 'postgres'))(
 
     it("keeps a device's written move when another of its actions changed under the batch", async () => {
       const [a] = actionIds;
-      const template = await fixture.database.db
-        .selectFrom('actions')
-        .selectAll()
-        .where('id', '=', a)
-        .executeTakeFirstOrThrow();
-      const { id: _id, ...fields } = template;
-      const newer = Number(
-        (
-          await fixture.database.db
-            .insertInto('actions')
-            .values({ ...fields, state: 'queued' })
-            .returning('id')
-            .executeTakeFirstOrThrow()
-        ).id,
-      );
+      const newer = await fixture.copyAction(a, 'queued');
       let first = 0;
       let second = 0;
       const missedMove: MoveRequest<string | null> = {
@@ -214,7 +182,7 @@ describe.each(TEST_DATABASES.filter((k) => k === 'postgres'))(
       };
       // Moves the device's newer action; written in the first round, so it is not decided again.
       const standingMove: MoveRequest<string> = {
-        target: { activeOfDevice: Number(template.device_row_id) },
+        target: { activeOfDevice: await fixture.deviceOf(a) },
         decide: async (rows) => {
           second++;
           const action = rows.find((r) => Number(r.id) === newer)!;
@@ -254,6 +222,30 @@ function batchFixture(kind: TestDatabaseKind) {
       ).state,
     apply: (requests: MoveRequest[], now = 5000) =>
       fixture.database.db.transaction().execute((trx) => applyMoves(trx, requests, now)),
+    deviceOf: async (id: number) =>
+      Number(
+        (
+          await fixture.database.db
+            .selectFrom('actions')
+            .select('device_row_id')
+            .where('id', '=', id)
+            .executeTakeFirstOrThrow()
+        ).device_row_id,
+      ),
+    /** Another action of the same device and rollout, in `state`; returns its id. */
+    copyAction: async (id: number, state: string) => {
+      const { id: _id, ...fields } = await fixture.database.db
+        .selectFrom('actions')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      const copy = await fixture.database.db
+        .insertInto('actions')
+        .values({ ...fields, state })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return Number(copy.id);
+    },
   };
   beforeEach(async () => {
     fixture.database = await openTestDatabase(kind);
