@@ -21,7 +21,7 @@ export const ERRORS = {
   unsupported_media_type: { status: 415, message: '%s' },
   tapk_invalid: { status: 422, message: '%s' },
   digest_mismatch: { status: 422, message: 'the declared %s does not match the uploaded bytes' },
-  package_in_use: { status: 409, message: 'package %s is used by an active rollout' },
+  package_in_use: { status: 409, message: 'package %s is in use: %s' },
   device_exists: { status: 409, message: 'device %s is already registered' },
   package_exists: { status: 409, message: 'package %s is already uploaded' },
   account_exists: { status: 409, message: 'account %s already exists' },

@@ -136,7 +136,7 @@ describe.each(TEST_DATABASES)('device states on %s', (database) => {
     await waiting.close();
   });
 
-  it('ends canceled a started action whose rollout was canceled and package deleted', async () => {
+  it("keeps a canceled rollout's package while its started devices still work on it", async () => {
     await lab.register(['p1']);
     const packageId = await lab.upload('4.0.0');
     const device = await lab.connect('p1');
@@ -146,16 +146,18 @@ describe.each(TEST_DATABASES)('device states on %s', (database) => {
     await device.status({ cmd: command.id, state: 'installing' });
     await lab.until(id, (v) => v.counts.installing === 1, 'installing');
     await lab.server.api('POST', `/rollouts/${id}/cancel`);
-    // A canceled rollout no longer holds its package.
-    expect((await lab.server.api('DELETE', `/packages/${packageId}`)).status).toBe(204);
 
-    // The device comes back: with no package, nothing tells success from failure.
-    await lab.restart(device, '4.0.0');
-    const action = await eventually(async () => {
-      const a = await lab.action('p1');
-      return a.state !== 'installing' && a;
+    const refused = await lab.server.api('DELETE', `/packages/${packageId}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({
+      code: 'package_in_use',
+      message: `package ${packageId} is in use: 1 device(s) are still installing it; delete it once they finish or time out`,
     });
-    expect(action).toMatchObject({ state: 'canceled', errorCode: 'package_deleted' });
+
+    // The device comes back on the new version: judged against the package, it succeeded.
+    await lab.restart(device, '4.0.0');
+    await lab.until(id, (v) => v.counts.succeeded === 1, 'succeeded');
+    expect((await lab.server.api('DELETE', `/packages/${packageId}`)).status).toBe(204);
     await device.close();
   });
 

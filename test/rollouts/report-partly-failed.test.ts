@@ -82,3 +82,43 @@ describe.each(TEST_DATABASES.filter((k) => k === 'postgres'))(
     });
   },
 );
+
+/**
+ * A package cannot be deleted while devices work on it (device-states.test.ts), except in the
+ * moment a rollout of it is created as it is deleted. A device's report must then end its
+ * action, not fail on every hello until a deadline passes.
+ */
+describe.each(TEST_DATABASES)('a report whose package is gone on %s', (kind) => {
+  let database: TestDatabase;
+  beforeEach(async () => {
+    database = await openTestDatabase(kind);
+  });
+  afterEach(() => database?.close());
+
+  it('ends the action canceled with package_deleted', async () => {
+    const bench = await EngineBench.open(database, {
+      bandwidthBytesPerSecond: 1e9,
+      maxDownloads: 10,
+    });
+    const { reports } = bench.reportHandler();
+    const [deviceId] = await bench.devices('gone', 1);
+    await bench.rollout([deviceId], { canary: 0, batchSize: 0 });
+    await bench.engine().tick();
+    const [command] = bench.published;
+    const action = await database.db
+      .selectFrom('actions')
+      .select(['id', 'device_row_id'])
+      .executeTakeFirstOrThrow();
+    const rowId = Number(action.device_row_id);
+    await reports.status(rowId, { cmd: command.id, state: 'installing' });
+    bench.packages.find = async () => null;
+
+    await reports.hello(rowId, deviceId, { app: 'demo', version: '2.0.0' });
+    const after = await database.db
+      .selectFrom('actions')
+      .select(['state', 'error_code'])
+      .where('id', '=', action.id)
+      .executeTakeFirstOrThrow();
+    expect(after).toEqual({ state: 'canceled', error_code: 'package_deleted' });
+  });
+});

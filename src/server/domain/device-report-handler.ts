@@ -199,9 +199,9 @@ export class DeviceReportHandler {
   }
 
   /**
-   * A package as reports need it, or null once it is deleted (allowed after its rollout was
-   * canceled, while devices that had started may still report). A package never changes once
-   * uploaded and cannot be deleted while a rollout uses it, so every hello need not read it again.
+   * A package as reports need it. A package never changes once uploaded and cannot be deleted
+   * while a rollout runs or devices still work on it, so every hello need not read it again.
+   * Null only if it was deleted anyway: a rollout created in the same moment as the deletion.
    */
   async #package(id: number, trx: Kysely<Database>): Promise<PackageView | null> {
     const cached = this.#packages.get(id);
@@ -228,7 +228,7 @@ const UNKNOWN: Outcome = { unknown: true };
 const NOTHING: MoveDecision<Outcome> = { result: {} };
 const SUCCEEDED: ActionChange = { state: 'succeeded', errorCode: null };
 const CANCELED: ActionChange = { state: 'canceled', errorCode: 'device_canceled' };
-/** Nothing left to tell success by: the rollout was canceled and its package deleted. */
+/** Nothing left to tell success by: the package was deleted under the action. */
 const PACKAGE_DELETED: ActionChange = { state: 'canceled', errorCode: 'package_deleted' };
 
 /** Moves forward; a new step gets its own deadline (ack → download → confirm). */

@@ -2,6 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Readable } from 'node:stream';
 import { TapkError, TapkStreamChecker, type TapkInfo } from '../../shared/tapk/index.js';
 import { TiotaError } from '../errors.js';
+import { ACTIVE_STATES } from './action-state.js';
 import type { ManifestSigner } from '../keys/manifest-signer.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { Database, PackagesTable } from '../store/schema.js';
@@ -198,11 +199,32 @@ export class PackageService {
     const pkg = await this.get(id);
     const active = await this.db
       .selectFrom('rollouts')
-      .select('id')
+      .select(['id', 'status'])
       .where('package_id', '=', id)
       .where('status', 'in', ['running', 'paused'])
       .executeTakeFirst();
-    if (active) throw new TiotaError('package_in_use', String(id));
+    if (active) {
+      throw new TiotaError(
+        'package_in_use',
+        String(id),
+        `rollout ${active.id} is ${active.status}`,
+      );
+    }
+    // A canceled rollout's devices that had started keep going, and what they report back is
+    // judged against this package: it stays until they finish or their deadlines pass.
+    const working = await this.db
+      .selectFrom('actions')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('package_id', '=', id)
+      .where('state', 'in', [...ACTIVE_STATES])
+      .executeTakeFirstOrThrow();
+    if (Number(working.n) > 0) {
+      throw new TiotaError(
+        'package_in_use',
+        String(id),
+        `${working.n} device(s) are still installing it; delete it once they finish or time out`,
+      );
+    }
     await this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('packages').where('id', '=', id).execute();
       await this.audit.record(
