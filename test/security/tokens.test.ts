@@ -48,6 +48,13 @@ describe.each(TEST_DATABASES)('API tokens and sessions on %s', (database) => {
     expect(listed.active).toBe(false);
   });
 
+  it('makes a token that never expires when asked (expiresAt null)', async () => {
+    const made = await server.api('POST', '/tokens', { name: 'service', expiresAt: null });
+    expect(made.status).toBe(201);
+    expect(made.body.expiresAt).toBeNull();
+    expect((await as(made.body.token)('GET', '/devices')).status).toBe(200);
+  });
+
   it('refuses an expiry in the past', async () => {
     const res = await server.api('POST', '/tokens', { name: 'past', expiresAt: Date.now() - 1000 });
     expect(res.status).toBe(400);

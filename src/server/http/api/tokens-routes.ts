@@ -53,7 +53,9 @@ export function tokensRoutes(app: FastifyInstance, ctx: ServerContext): void {
           properties: {
             name: { type: 'string', minLength: 1, maxLength: 128 },
             account: usernameSchema,
-            expiresAt: { anyOf: [timestampSchema, { type: 'null' }] },
+            // One type list, not anyOf: Fastify coerces types, and under anyOf its first
+            // branch turned null ("never expires") into 0 (expired).
+            expiresAt: { ...timestampSchema, type: ['integer', 'null'] },
             role: roleSchema,
           },
         },
