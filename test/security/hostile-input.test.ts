@@ -192,6 +192,7 @@ describe('hostile input', () => {
       for (const p of query) {
         if (p.schema?.type === 'integer') probes.push(`${p.name}=abc`);
         if (p.schema?.type === 'boolean') probes.push(`${p.name}=maybe`);
+        if (p.schema?.enum) probes.push(`${p.name}=garbage`);
       }
       for (const probe of probes) {
         const path = `${concretePath(op)}?${probe}`;
@@ -344,5 +345,58 @@ describe('text holding a NUL character, on PostgreSQL', () => {
     expect(res.body.error.message).toBe(
       'invalid input: query.q must not contain a NUL character (U+0000)',
     );
+  });
+
+  // PostgreSQL's integer columns hold 32 or 64 bits, JavaScript integers 53: a larger number
+  // must be refused by the schema, not fail in the database.
+  it('refuses integers beyond what the database holds, in every body, path and query', async () => {
+    const failures: string[] = [];
+    let tried = 0;
+    const huge = '99999999999999999999';
+    const refused = async (what: string, call: Promise<{ status: number; body: any }>) => {
+      const res = await call;
+      tried++;
+      if (res.status < 400 || res.status >= 500) {
+        failures.push(`${what} → ${res.status} ${JSON.stringify(res.body).slice(0, 120)}`);
+      }
+    };
+    for (const op of operations) {
+      const schema = bodySchema(doc, op);
+      const valid = Object.fromEntries(
+        (schema?.required ?? []).map((name: string) => [
+          name,
+          validSample(schema!.properties[name]),
+        ]),
+      );
+      for (const [name, property] of Object.entries<Schema>(schema?.properties ?? {})) {
+        if (property.type !== 'integer') continue;
+        const body = JSON.stringify({ ...valid, [name]: 0 }).replace(
+          `"${name}":0`,
+          `"${name}":${huge}`,
+        );
+        await refused(
+          `${label(op)} body.${name}`,
+          rawCall(server, op.method, concretePath(op), {
+            token: server.token,
+            body,
+            contentType: 'application/json',
+          }),
+        );
+      }
+      const body = schema ? JSON.stringify(valid) : undefined;
+      const init = { token: server.token, body, contentType: body && 'application/json' };
+      for (const param of op.parameters.filter((p) => p.schema?.type === 'integer')) {
+        const path =
+          param.in === 'path'
+            ? concretePath(op, { [param.name]: huge })
+            : `${concretePath(op)}?${param.name}=${huge}`;
+        await refused(
+          `${label(op)} ${param.in} ${param.name}`,
+          rawCall(server, op.method, path, init),
+        );
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(tried).toBeGreaterThan(10);
   });
 });

@@ -9,6 +9,12 @@ import type { RolloutTarget } from './rollout-target.js';
 
 /** Stored rollout statuses; never change a value's meaning. */
 export type RolloutStatus = 'running' | 'paused' | 'completed' | 'canceled';
+export const ROLLOUT_STATUSES: readonly RolloutStatus[] = [
+  'running',
+  'paused',
+  'completed',
+  'canceled',
+];
 
 export interface BatchView {
   readonly batch: number;

@@ -14,7 +14,7 @@ export function auditRoutes(app: FastifyInstance, ctx: ServerContext): void {
           properties: {
             actor: { type: 'string' },
             action: { type: 'string' },
-            before: { type: 'integer', minimum: 1 },
+            before: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
             limit: { type: 'integer', minimum: 1, maximum: 1000 },
           },
         },

@@ -47,7 +47,7 @@ export function devicesRoutes(app: FastifyInstance, ctx: ServerContext): void {
             online: { type: 'boolean' },
             q: { type: 'string', maxLength: 64 },
             limit: { type: 'integer', minimum: 1, maximum: 10000 },
-            offset: { type: 'integer', minimum: 0 },
+            offset: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
           },
         },
       },

@@ -1,11 +1,13 @@
 import type { FastifyInstance } from 'fastify';
+import { ACTION_STATES } from '../../domain/action-state.js';
 import type { CreateRollout } from '../../domain/rollout-service.js';
+import { ROLLOUT_STATUSES } from '../../domain/rollout-view.js';
 import type { ServerContext } from '../server-context.js';
 
 const idParams = {
   type: 'object',
   required: ['id'],
-  properties: { id: { type: 'integer', minimum: 1 } },
+  properties: { id: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
 } as const;
 
 /** Rollouts: create (or dry-run the plan), list, show with counts, devices, pause/resume/cancel. */
@@ -25,7 +27,7 @@ export function rolloutsRoutes(app: FastifyInstance, ctx: ServerContext): void {
           additionalProperties: false,
           properties: {
             name: { type: 'string', maxLength: 128 },
-            packageId: { type: 'integer', minimum: 1 },
+            packageId: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
             target: { type: 'object' },
             settings: { type: 'object' },
             dryRun: { type: 'boolean' },
@@ -58,7 +60,7 @@ export function rolloutsRoutes(app: FastifyInstance, ctx: ServerContext): void {
         tags: ['rollouts'],
         querystring: {
           type: 'object',
-          properties: { status: { type: 'string' } },
+          properties: { status: { type: 'string', enum: [...ROLLOUT_STATUSES] } },
           additionalProperties: false,
         },
       },
@@ -84,7 +86,11 @@ export function rolloutsRoutes(app: FastifyInstance, ctx: ServerContext): void {
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { state: { type: 'string' }, batch: { type: 'integer', minimum: 0 } },
+          properties: {
+            state: { type: 'string', enum: [...ACTION_STATES] },
+            // A 32-bit column on PostgreSQL.
+            batch: { type: 'integer', minimum: 0, maximum: 2147483647 },
+          },
         },
       },
     },
