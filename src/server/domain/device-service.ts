@@ -2,6 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { isValidDeviceId } from '../../shared/protocol/topics.js';
 import type { HelloMessage } from '../../shared/protocol/messages.js';
 import { TiotaError } from '../errors.js';
+import { containsExactly, containsIgnoringCase } from '../store/text-match.js';
 import type { Database, DevicesTable } from '../store/schema.js';
 import type { Actor, AuditLog } from './audit-log.js';
 import type { MoveRequest } from './action-move-batch.js';
@@ -214,11 +215,13 @@ export class DeviceService {
 
   async list(filter: DeviceFilter = {}): Promise<{ total: number; devices: DeviceView[] }> {
     let query = this.db.selectFrom('devices');
-    if (filter.tag) query = query.where('tags', 'like', `%${JSON.stringify(filter.tag)}%`);
+    // Tags are stored as a JSON list: the quoted tag is found whole, case included.
+    if (filter.tag)
+      query = query.where(containsExactly(this.db, 'tags', JSON.stringify(filter.tag)));
     if (filter.app) query = query.where('app_name', '=', filter.app);
     if (filter.version) query = query.where('app_version', '=', filter.version);
     if (filter.online !== undefined) query = query.where('online', '=', filter.online ? 1 : 0);
-    if (filter.q) query = query.where('device_id', 'like', `%${filter.q}%`);
+    if (filter.q) query = query.where(containsIgnoringCase('device_id', filter.q));
     const total = await query
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow();

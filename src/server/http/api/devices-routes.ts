@@ -41,11 +41,18 @@ export function devicesRoutes(app: FastifyInstance, ctx: ServerContext): void {
           type: 'object',
           additionalProperties: false,
           properties: {
-            tag: { type: 'string' },
+            tag: {
+              type: 'string',
+              description: 'devices carrying this tag (exact, case included)',
+            },
             app: { type: 'string' },
             version: { type: 'string' },
             online: { type: 'boolean' },
-            q: { type: 'string', maxLength: 64 },
+            q: {
+              type: 'string',
+              maxLength: 64,
+              description: 'device ids containing this text, case ignored (% and _ are plain)',
+            },
             limit: { type: 'integer', minimum: 1, maximum: 10000 },
             offset: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
           },
