@@ -26,9 +26,22 @@ export function formatTable(rows: Record<string, unknown>[]): string {
 
 function formatCell(value: unknown): string {
   if (value === null || value === undefined) return '-';
-  if (Array.isArray(value)) return value.join(',');
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
+  if (Array.isArray(value)) return printable(value.join(','));
+  if (typeof value === 'object') return printable(JSON.stringify(value));
+  return printable(String(value));
+}
+
+/**
+ * Text as a terminal may show it: control characters (C0, DEL, C1) written as `\u001b` and
+ * the like. What devices report reaches the operator's terminal through these tables, and an
+ * escape sequence in an app name must not clear the screen or retitle the window.
+ */
+export function printable(text: string): string {
+  return text.replace(
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point
+    /[\u0000-\u001f\u007f-\u009f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 export function printFields(json: boolean | undefined, value: object): void {
@@ -39,6 +52,6 @@ export function printFields(json: boolean | undefined, value: object): void {
   const width = Math.max(...Object.keys(value).map((k) => k.length));
   for (const [key, v] of Object.entries(value)) {
     const text = v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v ?? '-');
-    process.stdout.write(`${key.padEnd(width)}  ${text}\n`);
+    process.stdout.write(`${key.padEnd(width)}  ${printable(text)}\n`);
   }
 }

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { DeviceView } from '../../server/domain/device-service.js';
 import { clientFor, withApiOptions } from '../api-client.js';
-import { printFields, printResult } from '../output.js';
+import { isoOrDash } from '../duration.js';
+import { printable, printFields, printResult } from '../output.js';
 
 export function registerDeviceCommands(program: Command): void {
   const device = program.command('device').description('register and inspect devices');
@@ -61,12 +62,20 @@ export function registerDeviceCommands(program: Command): void {
       >('GET', `/devices/${encodeURIComponent(id)}`);
       if (options.json) return printFields(true, view);
       const { history, ...fields } = view;
-      printFields(false, fields);
+      // Times as `device list` shows them, not Unix milliseconds.
+      const shown = Object.fromEntries(
+        Object.entries(fields).map(([key, value]) => [
+          key,
+          key.endsWith('At') && (typeof value === 'number' || value === null)
+            ? isoOrDash(value)
+            : value,
+        ]),
+      );
+      printFields(false, shown);
       process.stdout.write('\nhistory (newest first):\n');
       for (const event of history.slice(0, 30)) {
-        process.stdout.write(
-          `  ${new Date(event.at).toISOString()}  ${event.kind.padEnd(22)} ${JSON.stringify(event.detail)}\n`,
-        );
+        const line = `${new Date(event.at).toISOString()}  ${event.kind.padEnd(22)} ${JSON.stringify(event.detail)}`;
+        process.stdout.write(`  ${printable(line)}\n`);
       }
     },
   );

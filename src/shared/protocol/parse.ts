@@ -35,23 +35,39 @@ function parseObject(payload: Uint8Array | string, what: string): Json {
   return value as Json;
 }
 
-function text(obj: Json, key: string, what: string, max = 128): string {
+/**
+ * A text field. Names, versions, ids and codes hold no control characters: they end up in
+ * operators' terminals and logs. Free text (`detail`) may hold line breaks and tabs, but no
+ * NUL, which PostgreSQL cannot store: refused here, the report fails as a whole with a clear
+ * reason instead of failing its database write.
+ */
+function text(obj: Json, key: string, what: string, max = 128, freeText = false): string {
   const v = obj[key];
   if (typeof v !== 'string' || v.length === 0 || v.length > max) {
     throw new PayloadError(
       `${what}: "${key}" must be a non-empty string of at most ${max} characters`,
     );
   }
-  // PostgreSQL cannot store U+0000 in text; refused here, the report fails as a whole with a
-  // clear reason instead of failing its database write.
   if (v.includes('\u0000')) {
     throw new PayloadError(`${what}: "${key}" must not contain a NUL character (U+0000)`);
+  }
+  if (!freeText && CONTROL.test(v)) {
+    throw new PayloadError(`${what}: "${key}" must not contain control characters`);
   }
   return v;
 }
 
-function optionalText(obj: Json, key: string, what: string, max = 256): string | undefined {
-  return obj[key] === undefined ? undefined : text(obj, key, what, max);
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+function optionalText(
+  obj: Json,
+  key: string,
+  what: string,
+  max = 256,
+  freeText = false,
+): string | undefined {
+  return obj[key] === undefined ? undefined : text(obj, key, what, max, freeText);
 }
 
 function integer(obj: Json, key: string, what: string, min: number, max: number): number {
@@ -110,7 +126,7 @@ export function parseStatus(payload: Uint8Array | string): StatusMessage {
     http: optionalInteger(obj, 'http', what, 0, 999),
     bytes: optionalInteger(obj, 'bytes', what, 0, Number.MAX_SAFE_INTEGER),
     version: optionalText(obj, 'version', what, 64),
-    detail: optionalText(obj, 'detail', what, 512),
+    detail: optionalText(obj, 'detail', what, 512, true),
   };
 }
 
