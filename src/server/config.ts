@@ -213,7 +213,7 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
     env: 'TIOTA_HEAP_GROWTH_PERCENT',
     kind: 'integer',
     description:
-      'heap growth past live data before a full garbage collection, % (default 100; 0 = V8 decides)',
+      'heap growth past live data before a full garbage collection, % (default 100, at most 1000; 0 = V8 decides)',
   },
 ];
 
@@ -235,8 +235,9 @@ export function resolveConfig(
     const text = raw(spec);
     if (text === undefined || text === '') continue;
     if (spec.kind === 'integer') {
-      const n = Number(text);
-      if (!Number.isInteger(n) || n < 0) {
+      // Digits only: Number() would also take "0x10", "1e2" and " 50".
+      const n = /^\d+$/.test(text) ? Number(text) : NaN;
+      if (!Number.isSafeInteger(n)) {
         throw new ConfigError(
           `${spec.flag} (${spec.env}) must be a whole number ≥ 0, got "${text}"`,
         );

@@ -60,6 +60,14 @@ describe('tiota rollout', () => {
     expect((await lab.server.api('GET', '/rollouts')).body.rollouts).toHaveLength(0);
   });
 
+  it('takes a list option repeated as well as comma-separated', async () => {
+    const pkg = String(lab.packages.get('2.0.0'));
+    const args = ['--package', pkg, '--devices', 'cli-1', '--devices', 'cli-2,cli-3'];
+    const run = await tiota('create', ...args, '--dry-run');
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(/^plan: 3 devices to /m);
+  });
+
   it('turns setting flags into settings, on top of --settings', () => {
     const options = {
       settings: '{"soakSeconds":5,"canary":3}',

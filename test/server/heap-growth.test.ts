@@ -57,6 +57,11 @@ describe('heap growth', () => {
     expect(() => resolveConfig({}, { TIOTA_HEAP_GROWTH_PERCENT: '1001' })).toThrow(
       /--heap-growth-percent \(TIOTA_HEAP_GROWTH_PERCENT\) must be between 0 and 1000, got 1001/,
     );
+    for (const loose of ['0x10', '1e2', ' 50', '1.5', '-1']) {
+      expect(() => resolveConfig({ heapGrowthPercent: loose }, {})).toThrow(
+        /must be a whole number/,
+      );
+    }
     expect(() => resolveConfig({ heapGrowthPercent: 'lots' }, {})).toThrow(
       /--heap-growth-percent \(TIOTA_HEAP_GROWTH_PERCENT\) must be a whole number ≥ 0, got "lots"/,
     );

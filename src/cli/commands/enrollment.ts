@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { EnrollmentTokenView } from '../../server/auth/enrollment-service.js';
 import { CliError, clientFor, withApiOptions } from '../api-client.js';
+import { commaList } from '../comma-list.js';
 import { expiryFrom, isoOrDash } from '../duration.js';
 import { printFields, printResult } from '../output.js';
 
@@ -14,7 +15,11 @@ export function registerEnrollmentCommands(program: Command): void {
     enrollment
       .command('create <name>')
       .description('create an enrollment token; prints it once')
-      .requiredOption('--tag <tags>', 'comma-separated tags every enrolled device gets')
+      .requiredOption(
+        '--tag <tags>',
+        'tags every enrolled device gets, comma-separated or repeated',
+        commaList,
+      )
       .requiredOption('--max-uses <n>', 'how many devices may enroll with it')
       .option('--expires-in <duration>', '30m, 12h, 7d … at most 1y', '7d')
       .option('--profile <profile>', 'tijos or agent'),
@@ -26,10 +31,7 @@ export function registerEnrollmentCommands(program: Command): void {
     if (expiresAt === null) throw new CliError('an enrollment token must expire');
     const body = {
       name,
-      tags: String(options.tag)
-        .split(',')
-        .map((t) => t.trim())
-        .filter(Boolean),
+      tags: options.tag as string[],
       maxUses,
       expiresAt,
       ...(options.profile && { profile: options.profile }),

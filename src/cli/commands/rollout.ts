@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { RolloutView } from '../../server/domain/rollout-service.js';
 import { CliError, clientFor, withApiOptions } from '../api-client.js';
+import { commaList } from '../comma-list.js';
 import { printResult } from '../output.js';
 import { formatPlan, printRollout, type DryRunPlan } from './rollout-print.js';
 import { settingsFromFlags, withSettingsFlags } from './rollout-settings-flags.js';
@@ -19,27 +20,24 @@ export function registerRolloutCommands(program: Command): void {
           'start a rollout (or print its plan with --dry-run); settings: docs/rollouts.md',
         )
         .requiredOption('--package <id>', 'package id (see tiota package list)')
-        .option('--devices <ids>', 'comma-separated device ids')
-        .option('--tag <tags>', 'comma-separated tags: devices carrying any of them')
+        .option('--devices <ids>', 'device ids, comma-separated or repeated', commaList)
+        .option(
+          '--tag <tags>',
+          'tags, comma-separated or repeated: devices carrying any',
+          commaList,
+        )
         .option('--app <name>', 'devices running this app')
         .option('--version-below <version>', 'with --app: only devices below this version')
         .option('--name <name>', 'a name for the rollout')
         .option('--settings <json>', 'rollout settings as JSON; the flags below win over it'),
     ).option('--dry-run', 'print the plan (batches, pacing, expected duration) without starting'),
   ).action(async (options) => {
-    const list = (s?: string) =>
-      s
-        ? s
-            .split(',')
-            .map((x) => x.trim())
-            .filter(Boolean)
-        : undefined;
     const body = {
       name: options.name,
       packageId: Number(options.package),
       target: {
-        devices: list(options.devices),
-        tags: list(options.tag),
+        devices: options.devices as string[] | undefined,
+        tags: options.tag as string[] | undefined,
         app: options.app,
         versionBelow: options.versionBelow,
       },

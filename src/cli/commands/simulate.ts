@@ -20,12 +20,13 @@ import {
   type RolloutCounts,
 } from '../../simulator/index.js';
 import { CliError, withApiOptions } from '../api-client.js';
+import { commaList } from '../comma-list.js';
 
 interface SimulateOptions {
   devices: string;
   profile: string;
   prefix?: string;
-  tag?: string;
+  tag?: string[];
   appName: string;
   appVersion: string;
   mqttUrl?: string;
@@ -59,7 +60,11 @@ export function registerSimulateCommand(program: Command): void {
       .option('--devices <n>', 'how many devices', '100')
       .option('--profile <profile>', 'tijos (the reference OTA app) or agent', 'tijos')
       .option('--prefix <prefix>', 'device ids are <prefix>-<n> (default sim-<random>)')
-      .option('--tag <tags>', 'comma-separated tags for the devices (default simulator,<prefix>)')
+      .option(
+        '--tag <tags>',
+        'tags for the devices, comma-separated or repeated (default simulator,<prefix>)',
+        commaList,
+      )
       .option('--app-name <name>', 'the app the devices run at the start', 'tijos-http-ota')
       .option('--app-version <version>', 'its version', '1.0.0')
       .option('--mqtt-url <url>', "broker URL for every device, instead of the server's")
@@ -97,12 +102,7 @@ async function simulate(o: SimulateOptions): Promise<void> {
     throw new CliError('no API token: give --token, set TIOTA_TOKEN, or --data-dir of the server');
   }
   const prefix = o.prefix ?? `sim-${randomBytes(2).toString('hex')}`;
-  const tags = o.tag
-    ? o.tag
-        .split(',')
-        .map((t) => t.trim())
-        .filter(Boolean)
-    : ['simulator', prefix];
+  const tags = o.tag ?? ['simulator', prefix];
   const faults = faultSettings(o);
   const rollout = o.rollout === undefined ? null : integer(o.rollout, '--rollout', 1, 2 ** 31);
   const say = (line: string): void => void process.stderr.write(`simulate: ${line}\n`);
