@@ -53,18 +53,23 @@ export interface CountComparison {
  * rejected command as failed. The failed / rolled back split may differ without either side
  * being wrong: the server counts a download complete once it has sent the last byte, while a
  * device whose connection broke with those bytes still in flight never got them.
+ * `rolloutStatus` is the rollout's status as the server gives it.
  */
 export function compareWithServer(
   summary: FleetSummary,
   counts: Record<string, number>,
+  rolloutStatus?: string,
 ): CountComparison {
   const s = summary.states;
   const server = (state: string): number => counts[state] ?? 0;
+  // A canceled rollout ends the actions it never sent as `canceled`; their devices, never
+  // told anything, are idle in the simulator.
+  const canceledIdle = rolloutStatus === 'canceled' ? s.idle : 0;
   const rows = [
     { state: 'succeeded', simulator: s.succeeded, server: server('succeeded') },
     { state: 'failed', simulator: s.failed + s.rejected, server: server('failed') },
     { state: 'rolled_back', simulator: s.rolled_back, server: server('rolled_back') },
-    { state: 'canceled', simulator: s.canceled, server: server('canceled') },
+    { state: 'canceled', simulator: s.canceled + canceledIdle, server: server('canceled') },
     // A device still working when the simulation ended is one the server would time out.
     { state: 'timed_out', simulator: s.working, server: server('timed_out') },
   ];

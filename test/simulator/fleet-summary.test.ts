@@ -67,6 +67,21 @@ describe('fleet summary', () => {
     expect(compareWithServer(s, split)).toMatchObject({ matches: true, exact: false });
     expect(compareWithServer(s, { ...server, succeeded: 2 })).toMatchObject({ matches: false });
   });
+
+  it('counts devices never sent a command as canceled when the rollout was canceled', () => {
+    const s = summarize(
+      'tijos',
+      [outcome({ state: 'succeeded' }), outcome({ state: 'canceled' }), outcome({})],
+      0,
+    );
+    expect(s.states).toMatchObject({ succeeded: 1, canceled: 1, idle: 1 });
+    const server = { succeeded: 1, canceled: 2 };
+    expect(compareWithServer(s, server, 'canceled')).toMatchObject({ matches: true, exact: true });
+    // While the rollout runs, a device without a command is not yet anything on the server.
+    expect(compareWithServer(s, { succeeded: 1, canceled: 1 }, 'running')).toMatchObject({
+      exact: true,
+    });
+  });
 });
 
 describe('fault plan', () => {

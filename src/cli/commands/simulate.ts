@@ -173,7 +173,7 @@ async function simulate(o: SimulateOptions): Promise<void> {
   clearInterval(ticker);
 
   const summary = fleet.summary();
-  const comparison = server ? compareWithServer(summary, server.counts) : null;
+  const comparison = server ? compareWithServer(summary, server.counts, server.status) : null;
   await fleet.stop();
   await rm(agentDir, { recursive: true, force: true });
 
