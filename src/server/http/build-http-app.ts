@@ -24,7 +24,7 @@ import { sessionRoutes } from './api/session-routes.js';
 import { tokensRoutes } from './api/tokens-routes.js';
 import { installAuth } from './auth-hook.js';
 import { handleFrameworkError, installErrorHandler } from './error-handler.js';
-import { installNulGuard } from './nul-guard.js';
+import { installInputGuard } from './input-guard.js';
 import type { ServerContext } from './server-context.js';
 
 export type RawHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
@@ -85,7 +85,7 @@ export async function buildHttpApp(
 
   installErrorHandler(app);
   installAuth(app, ctx);
-  installNulGuard(app);
+  installInputGuard(app);
 
   app.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () =>
     app.swagger(),

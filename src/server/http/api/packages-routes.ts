@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { TiotaError } from '../../errors.js';
 import type { UploadRequest } from '../../domain/package-service.js';
-import { refuseNul } from '../nul-guard.js';
+import { refuseNul } from '../input-guard.js';
 import type { ServerContext } from '../server-context.js';
 
 const idParams = {
