@@ -5,6 +5,7 @@ import { TiotaError } from '../errors.js';
 import { ACTIVE_STATES } from './action-state.js';
 import type { ManifestSigner } from '../keys/manifest-signer.js';
 import type { BlobStore } from '../storage/blob-store.js';
+import { dialectOf } from '../store/dialect.js';
 import type { Database, PackagesTable } from '../store/schema.js';
 import type { Actor, AuditLog } from './audit-log.js';
 
@@ -189,6 +190,14 @@ export class PackageService {
     return pkg;
   }
 
+  /**
+   * Inside the transaction that creates a rollout of the package: keeps the package from
+   * being deleted until that transaction ends, and fails with not_found if it already was.
+   */
+  async holdForRollout(trx: Kysely<Database>, id: number): Promise<void> {
+    if (!(await lockedRow(trx, id, 'share'))) throw new TiotaError('not_found', `package ${id}`);
+  }
+
   /** The package, or null when there is none with this id. */
   async find(id: number, db = this.db): Promise<PackageView | null> {
     const row = await db.selectFrom('packages').selectAll().where('id', '=', id).executeTakeFirst();
@@ -196,44 +205,21 @@ export class PackageService {
   }
 
   async delete(id: number, actor: Actor): Promise<void> {
-    const pkg = await this.get(id);
-    const active = await this.db
-      .selectFrom('rollouts')
-      .select(['id', 'status'])
-      .where('package_id', '=', id)
-      .where('status', 'in', ['running', 'paused'])
-      .executeTakeFirst();
-    if (active) {
-      throw new TiotaError(
-        'package_in_use',
-        String(id),
-        `rollout ${active.id} is ${active.status}`,
-      );
-    }
-    // A canceled rollout's devices that had started keep going, and what they report back is
-    // judged against this package: it stays until they finish or their deadlines pass.
-    const working = await this.db
-      .selectFrom('actions')
-      .select((eb) => eb.fn.countAll().as('n'))
-      .where('package_id', '=', id)
-      .where('state', 'in', [...ACTIVE_STATES])
-      .executeTakeFirstOrThrow();
-    if (Number(working.n) > 0) {
-      throw new TiotaError(
-        'package_in_use',
-        String(id),
-        `${working.n} device(s) are still installing it; delete it once they finish or time out`,
-      );
-    }
-    await this.db.transaction().execute(async (trx) => {
+    const pkg = await this.db.transaction().execute(async (trx) => {
+      // Locked first: a rollout being created at this moment holds the row too (see
+      // holdForRollout), so one of the two waits for the other and sees what it did.
+      const pkg = await lockedRow(trx, id, 'update');
+      if (!pkg) throw new TiotaError('not_found', `package ${id}`);
+      await assertUnused(trx, id);
       await trx.deleteFrom('packages').where('id', '=', id).execute();
       await this.audit.record(
         actor,
         'package.delete',
         `package:${id}`,
-        { app: pkg.app, version: pkg.version },
+        { app: pkg.app_name, version: pkg.version },
         trx,
       );
+      return pkg;
     });
     this.onDeleted(id);
     await this.#deleteBlobIfUnused(pkg.sha256);
@@ -273,4 +259,48 @@ export function toView(row: Selectable<PackagesTable>): PackageView {
     createdAt: Number(row.created_at),
     createdBy: row.created_by,
   };
+}
+
+/**
+ * The package row, locked until the transaction ends on PostgreSQL (`for update` to delete
+ * it, `for share` to use it). SQLite runs one write transaction at a time, which serializes
+ * the same steps without a lock.
+ */
+async function lockedRow(
+  trx: Kysely<Database>,
+  id: number,
+  mode: 'update' | 'share',
+): Promise<Selectable<PackagesTable> | undefined> {
+  let query = trx.selectFrom('packages').selectAll().where('id', '=', id);
+  if (dialectOf(trx) === 'postgres')
+    query = mode === 'update' ? query.forUpdate() : query.forShare();
+  return query.executeTakeFirst();
+}
+
+/** Refuses to delete a package that rollouts or devices still need. */
+async function assertUnused(trx: Kysely<Database>, id: number): Promise<void> {
+  const active = await trx
+    .selectFrom('rollouts')
+    .select(['id', 'status'])
+    .where('package_id', '=', id)
+    .where('status', 'in', ['running', 'paused'])
+    .executeTakeFirst();
+  if (active) {
+    throw new TiotaError('package_in_use', String(id), `rollout ${active.id} is ${active.status}`);
+  }
+  // A canceled rollout's devices that had started keep going, and what they report back is
+  // judged against this package: it stays until they finish or their deadlines pass.
+  const working = await trx
+    .selectFrom('actions')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('package_id', '=', id)
+    .where('state', 'in', [...ACTIVE_STATES])
+    .executeTakeFirstOrThrow();
+  if (Number(working.n) > 0) {
+    throw new TiotaError(
+      'package_in_use',
+      String(id),
+      `${working.n} device(s) are still installing it; delete it once they finish or time out`,
+    );
+  }
 }

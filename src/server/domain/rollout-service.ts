@@ -85,6 +85,7 @@ export class RolloutService {
     const firstDeadline = now + settings.ackTimeoutSeconds * 1000;
 
     const { id, told } = await this.db.transaction().execute(async (trx) => {
+      await this.packages.holdForRollout(trx, pkg.id);
       const rollout = await trx
         .insertInto('rollouts')
         .values({

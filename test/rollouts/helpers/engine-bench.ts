@@ -67,6 +67,7 @@ export class EngineBench {
     const packages = {
       get: async () => pkg as unknown as PackageView,
       find: async () => pkg as unknown as PackageView,
+      holdForRollout: async () => undefined,
     } as unknown as PackageService;
     const published: Published[] = [];
     const bus: MessageBus = {
