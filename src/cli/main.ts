@@ -11,6 +11,7 @@ import { registerRolloutCommands } from './commands/rollout.js';
 import { registerServerCommand } from './commands/server.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerTokenCommands } from './commands/token.js';
+import { printable } from './output.js';
 
 const program = new Command('tiota')
   .description('Over-the-air updates for IoT fleets (TiJOS and Linux devices)')
@@ -40,7 +41,8 @@ program.parseAsync(process.argv).catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
   // A failed command has nothing left to do: exit even if a half-started part (a timer, a
   // pool) would keep the process alive.
-  process.stderr.write(`tiota: ${message}\n`, () => process.exit(process.exitCode || 1));
+  // Server messages may echo what was asked for (a device id), control characters included.
+  process.stderr.write(`tiota: ${printable(message)}\n`, () => process.exit(process.exitCode || 1));
 });
 
 function packageVersion(): string {

@@ -1,6 +1,7 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import type { DeviceView } from '../../server/domain/device-service.js';
 import { clientFor, withApiOptions } from '../api-client.js';
+import { commaList } from '../comma-list.js';
 import { isoOrDash } from '../duration.js';
 import { printable, printFields, printResult } from '../output.js';
 
@@ -11,7 +12,11 @@ export function registerDeviceCommands(program: Command): void {
     device
       .command('add <id>')
       .description('register a device; prints its MQTT credentials (shown once)')
-      .option('--tag <tag...>', 'tags (groups) for targeting rollouts')
+      .option(
+        '--tag <tags>',
+        'tags (groups) for targeting rollouts, comma-separated or repeated',
+        commaList,
+      )
       .option('--profile <profile>', 'tijos or agent'),
   ).action(async (id: string, options) => {
     const creds = await clientFor(options).request<Record<string, unknown>>('POST', '/devices', {
@@ -26,7 +31,8 @@ export function registerDeviceCommands(program: Command): void {
     device
       .command('list')
       .description('list devices')
-      .option('--tag <tag>', 'only devices with this tag')
+      .option('--tag <tag>', 'only devices with this tag (one)', onlyOnce('--tag'))
+      .option('--search <text>', 'only devices whose id contains this text (case ignored)')
       .option('--app <name>', 'only devices running this app')
       .option('--version <version>', 'only devices running this version')
       .option('--online', 'only devices online now')
@@ -35,6 +41,7 @@ export function registerDeviceCommands(program: Command): void {
     const query = new URLSearchParams();
     for (const key of ['tag', 'app', 'version', 'limit'] as const)
       if (options[key]) query.set(key, options[key]);
+    if (options.search) query.set('q', options.search);
     if (options.online) query.set('online', 'true');
     const result = await clientFor(options).request<{ total: number; devices: DeviceView[] }>(
       'GET',
@@ -91,4 +98,12 @@ export function registerDeviceCommands(program: Command): void {
     );
     printFields(options.json, view as unknown as Record<string, unknown>);
   });
+}
+
+/** An option the server takes once: repeating it is an error, not "the last one wins". */
+function onlyOnce(flag: string) {
+  return (value: string, previous?: string): string => {
+    if (previous !== undefined) throw new InvalidArgumentError(`give ${flag} once`);
+    return value;
+  };
 }
