@@ -24,22 +24,7 @@ describe.each(TEST_DATABASES.filter((k) => k === 'postgres'))(
         bandwidthBytesPerSecond: 1e9,
         maxDownloads: 10,
       });
-      const { devices, reports } = bench.reportHandler();
-      const [deviceId] = await bench.devices('nul', 1);
-      await bench.rollout([deviceId], { canary: 0, batchSize: 0, maxRetries: 0 });
-      await bench.engine().tick();
-      const action = await database.db
-        .selectFrom('actions')
-        .select(['id', 'device_row_id'])
-        .executeTakeFirstOrThrow();
-      return {
-        bench,
-        devices,
-        reports,
-        deviceId,
-        rowId: Number(action.device_row_id),
-        actionId: Number(action.id),
-      };
+      return { bench, ...(await bench.oneDeviceSent({ maxRetries: 0 })) };
     }
 
     const state = async (id: number) =>
@@ -100,16 +85,7 @@ describe.each(TEST_DATABASES)('a report whose package is gone on %s', (kind) => 
       bandwidthBytesPerSecond: 1e9,
       maxDownloads: 10,
     });
-    const { reports } = bench.reportHandler();
-    const [deviceId] = await bench.devices('gone', 1);
-    await bench.rollout([deviceId], { canary: 0, batchSize: 0 });
-    await bench.engine().tick();
-    const [command] = bench.published;
-    const action = await database.db
-      .selectFrom('actions')
-      .select(['id', 'device_row_id'])
-      .executeTakeFirstOrThrow();
-    const rowId = Number(action.device_row_id);
+    const { reports, deviceId, command, rowId, actionId } = await bench.oneDeviceSent();
     await reports.status(rowId, { cmd: command.id, state: 'installing' });
     bench.packages.find = async () => null;
 
@@ -117,7 +93,7 @@ describe.each(TEST_DATABASES)('a report whose package is gone on %s', (kind) => 
     const after = await database.db
       .selectFrom('actions')
       .select(['state', 'error_code'])
-      .where('id', '=', action.id)
+      .where('id', '=', actionId)
       .executeTakeFirstOrThrow();
     expect(after).toEqual({ state: 'canceled', error_code: 'package_deleted' });
   });

@@ -20,35 +20,26 @@ describe.each(TEST_DATABASES)('reports racing the download accounting on %s', (k
       bandwidthBytesPerSecond: 1e9,
       maxDownloads: 10,
     });
-    const { reports } = bench.reportHandler();
-    const [deviceId] = await bench.devices('race', 1);
-    await bench.rollout([deviceId], { canary: 0, batchSize: 0, maxRetries: 0 });
-    await bench.engine().tick();
-    const [command] = bench.published;
-    const action = await database.db
-      .selectFrom('actions')
-      .select(['id', 'device_row_id'])
-      .executeTakeFirstOrThrow();
-    const rowId = Number(action.device_row_id);
+    const { reports, command, rowId, actionId } = await bench.oneDeviceSent({ maxRetries: 0 });
     await reports.status(rowId, { cmd: command.id, state: 'downloading' });
 
     // Both read the action in `downloading`; the download's move to `downloaded` commits first.
     await Promise.all([
-      reports.downloadProgress(Number(action.id), PACKAGE_SIZE, true),
+      reports.downloadProgress(actionId, PACKAGE_SIZE, true),
       reports.status(rowId, { cmd: command.id, state: 'failed', code: -4 }),
     ]);
 
     const after = await database.db
       .selectFrom('actions')
       .select(['state', 'error_code', 'bytes_served'])
-      .where('id', '=', action.id)
+      .where('id', '=', actionId)
       .executeTakeFirstOrThrow();
     expect(after).toMatchObject({ state: 'failed', error_code: 'ota_-4' });
     expect(Number(after.bytes_served)).toBe(PACKAGE_SIZE);
     const kinds = await database.db
       .selectFrom('device_events')
       .select('kind')
-      .where('action_id', '=', action.id)
+      .where('action_id', '=', actionId)
       .orderBy('id')
       .execute();
     expect(kinds.map((k) => k.kind)).toEqual(

@@ -74,6 +74,13 @@ function badValues(schema: Schema): unknown[] {
   return bad;
 }
 
+/** A body with a valid value in each required field, so that a request fails only on the one under test. */
+function validBody(schema: Schema | undefined): Record<string, unknown> {
+  return Object.fromEntries(
+    (schema?.required ?? []).map((name: string) => [name, validSample(schema!.properties[name])]),
+  );
+}
+
 function bodySchema(doc: any, op: ApiOperation): Schema | undefined {
   const method = doc.paths[op.path][op.method.toLowerCase()];
   return method.requestBody?.content?.['application/json']?.schema;
@@ -123,9 +130,7 @@ describe('hostile input', () => {
     for (const op of operations) {
       const schema = bodySchema(doc, op);
       if (!schema) continue;
-      const valid = Object.fromEntries(
-        (schema.required ?? []).map((name: string) => [name, validSample(schema.properties[name])]),
-      );
+      const valid = validBody(schema);
       for (const [name, property] of Object.entries<Schema>(schema.properties ?? {})) {
         for (const value of badValues(property)) {
           const body = JSON.stringify({ ...valid, [name]: value });
@@ -304,12 +309,7 @@ describe('text holding a NUL character, on PostgreSQL', () => {
     const withNul = 'a\u0000b';
     for (const op of operations) {
       const schema = bodySchema(doc, op);
-      const valid = Object.fromEntries(
-        (schema?.required ?? []).map((name: string) => [
-          name,
-          validSample(schema!.properties[name]),
-        ]),
-      );
+      const valid = validBody(schema);
       for (const [name, property] of Object.entries<Schema>(schema?.properties ?? {})) {
         const value = property.type === 'array' ? [withNul] : withNul;
         if (property.type !== 'string' && property.items?.type !== 'string') continue;
@@ -362,12 +362,7 @@ describe('text holding a NUL character, on PostgreSQL', () => {
     };
     for (const op of operations) {
       const schema = bodySchema(doc, op);
-      const valid = Object.fromEntries(
-        (schema?.required ?? []).map((name: string) => [
-          name,
-          validSample(schema!.properties[name]),
-        ]),
-      );
+      const valid = validBody(schema);
       for (const [name, property] of Object.entries<Schema>(schema?.properties ?? {})) {
         if (property.type !== 'integer') continue;
         const body = JSON.stringify({ ...valid, [name]: 0 }).replace(

@@ -106,6 +106,30 @@ export class EngineBench {
     return { devices, reports };
   }
 
+  /**
+   * One online device with a rollout's command sent to it, and the report handler to answer
+   * as it: for tests of how reports move its action.
+   */
+  async oneDeviceSent(settings: Record<string, unknown> = {}) {
+    const { devices, reports } = this.reportHandler();
+    const [deviceId] = await this.devices('one', 1);
+    await this.rollout([deviceId], { canary: 0, batchSize: 0, ...settings });
+    await this.engine().tick();
+    const action = await this.database.db
+      .selectFrom('actions')
+      .select(['id', 'device_row_id'])
+      .executeTakeFirstOrThrow();
+    const command = this.published[this.published.length - 1];
+    return {
+      devices,
+      reports,
+      deviceId,
+      command,
+      rowId: Number(action.device_row_id),
+      actionId: Number(action.id),
+    };
+  }
+
   async devices(prefix: string, n: number, online = true): Promise<string[]> {
     const ids = Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}`);
     for (let i = 0; i < ids.length; i += 500) {
