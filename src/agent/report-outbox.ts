@@ -97,7 +97,9 @@ export class ReportOutbox {
 export function enqueueReport(state: AgentState, report: StatusMessage): void {
   const clean = tidy(report);
   state.outbox.push(clean);
-  if (isOutcome(clean)) state.last = { cmd: clean.cmd, state: clean.state, code: clean.code };
+  if (isOutcome(clean)) {
+    state.last = { cmd: clean.cmd, state: clean.state, code: clean.code, reason: clean.reason };
+  }
 }
 
 function isOutcome(report: StatusMessage): boolean {

@@ -190,7 +190,8 @@ describe('device agent', () => {
     expect(hellos(dev.deviceId).map((h) => h.version)).not.toContain('2.0.0');
     expect(await helloAfter(dev.deviceId, cmd.id)).toMatchObject({
       version: '1.0.0',
-      last: { cmd: cmd.id, state: 'rolled_back', code: -5 },
+      // The reason too: the server may see this hello before the status report.
+      last: { cmd: cmd.id, state: 'rolled_back', code: -5, reason: 'app_crashed' },
     });
     expect(dev.agent.state.apps.map((a) => a.version)).toEqual(['1.0.0']);
     expect(await readdir(path.join(dev.dataDir, 'apps'))).toEqual([]);

@@ -72,6 +72,23 @@ describe.each(TEST_DATABASES)('device states on %s', (database) => {
     expect(action.errorCode).toBe('disk_full');
   });
 
+  it('keeps the reason a device gives in its hello for an attempt that came back on the old version', async () => {
+    await lab.register(['why1']);
+    const device = await lab.connect('why1');
+    await lab.rollout('2.0.0', ['why1'], quick({ maxRetries: 0 }));
+    const command = await installCommand(device, 1);
+    await device.status({ cmd: command.id, state: 'installing' });
+    // The agent's new app crashed in its health window: back on 1.0.0, hello before status.
+    await lab.restart(device, '1.0.0', {
+      last: { cmd: command.id, state: 'rolled_back', code: -5, reason: 'app_crashed' },
+    });
+    const action = await eventually(async () => {
+      const a = await lab.action('why1');
+      return a.state === 'rolled_back' && a;
+    });
+    expect(action.errorCode).toBe('app_crashed');
+  });
+
   it('retries a failed download as a new attempt with a new command id, ignoring the old one', async () => {
     await lab.register(['r1']);
     const device = await lab.connect('r1');
@@ -124,9 +141,12 @@ describe.each(TEST_DATABASES)('device states on %s', (database) => {
     await working.status({ cmd: started.id, state: 'downloading' });
     await lab.until(id, (v) => v.counts.downloading === 1, 'downloading');
 
+    // Paused first: the pause's reason does not outlive it.
+    await lab.server.api('POST', `/rollouts/${id}/pause`);
     const canceled = await lab.server.api('POST', `/rollouts/${id}/cancel`);
     expect(canceled.body).toMatchObject({
       status: 'canceled',
+      pauseReason: null,
       counts: { canceled: 1, downloading: 1 },
     });
     expect(await waiting.nthCommand(2)).toEqual({ v: 1, op: 'cancel', id: told.id });

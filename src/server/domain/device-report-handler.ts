@@ -78,13 +78,17 @@ export class DeviceReportHandler {
       // Back on the old version after the install began: the attempt failed. Past the download
       // it is a rollback (the new app was installed or tried); before, a download failure.
       const past = action.state !== 'downloading';
-      const code = hello.last?.cmd === cmd ? hello.last.code : undefined;
+      const last = hello.last?.cmd === cmd ? hello.last : undefined;
+      const code = last?.code;
+      // The hello comes first after a restart: the reason its status report will give (the
+      // agent's `app_crashed`) rides in `last`, or the action would end on the bare code.
       const reason =
-        code !== undefined
+        last?.reason ??
+        (code !== undefined
           ? `ota_${code}`
           : past
             ? 'came_back_on_old_version'
-            : 'download_incomplete';
+            : 'download_incomplete');
       const settings = await this.#settings.get(action.rollout_id, trx);
       const change = failureChange(action, past ? 'rolled_back' : 'failed', reason, settings, now);
       return endDecision(action, change, { version: hello.version, code }, now);

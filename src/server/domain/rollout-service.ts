@@ -278,7 +278,8 @@ export class RolloutService {
     const told = await this.db.transaction().execute(async (trx) => {
       await trx
         .updateTable('rollouts')
-        .set({ status: 'canceled', finished_at: now, updated_at: now })
+        // A pause's reason no longer applies: left, it would read as why it was canceled.
+        .set({ status: 'canceled', pause_reason: null, finished_at: now, updated_at: now })
         .where('id', '=', id)
         .execute();
       const notStarted = await trx

@@ -48,7 +48,13 @@ export interface HelloMessage {
    * Outcome of the last command this device executed, when it knows it (the agent does; a
    * TiJOS user app usually does not).
    */
-  readonly last?: { readonly cmd: string; readonly state: ReportedState; readonly code?: number };
+  readonly last?: {
+    readonly cmd: string;
+    readonly state: ReportedState;
+    readonly code?: number;
+    /** Why it ended so, as the status report gave it (`app_crashed`): the hello may come first. */
+    readonly reason?: string;
+  };
   /**
    * The command the device is still executing after a mere reconnect (no restart). A hello
    * without it, reporting the old version after an install began, means the attempt failed.

@@ -102,6 +102,7 @@ export function parseHello(payload: Uint8Array | string): HelloMessage {
       cmd: text(l, 'cmd', what),
       state: state(l.state, what),
       code: optionalInteger(l, 'code', what, -1000, 1000),
+      reason: optionalText(l, 'reason', what, 64),
     };
   }
   return {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { expect } from 'vitest';
-import type { InstallCommand } from '../../../src/shared/protocol/index.js';
+import type { HelloMessage, InstallCommand } from '../../../src/shared/protocol/index.js';
 import { FIXTURE_TAPK } from '../../support/fixture.js';
 import { eventually, TestDevice } from '../../support/mqtt-device.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
@@ -61,12 +61,17 @@ export class RolloutLab {
   }
 
   /** Connects a device that says hello running `version`, and waits until the server knows. */
-  async connect(id: string, version = '1.0.0'): Promise<TestDevice> {
+  async connect(
+    id: string,
+    version = '1.0.0',
+    more: Partial<HelloMessage> = {},
+  ): Promise<TestDevice> {
     const device = await TestDevice.connect(this.creds.get(id)!, {
       app: APP,
       version,
       appId: 1,
       profile: 'tijos',
+      ...more,
     });
     await eventually(
       async () => {
@@ -142,9 +147,13 @@ export class RolloutLab {
   }
 
   /** Drops the connection (as a reboot does: the last will fires) and connects again. */
-  async restart(device: TestDevice, version: string): Promise<TestDevice> {
+  async restart(
+    device: TestDevice,
+    version: string,
+    more: Partial<HelloMessage> = {},
+  ): Promise<TestDevice> {
     await device.close();
-    return this.connect(device.id, version);
+    return this.connect(device.id, version, more);
   }
 
   /**
