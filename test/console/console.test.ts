@@ -202,6 +202,10 @@ describe('web console', () => {
 
     await page.getByRole('button', { name: 'Pause' }).click();
     await page.getByText('Paused: paused by operator').waitFor();
+    // Paused, its summary does not say it is running.
+    const progress = page.getByRole('region', { name: 'Progress' });
+    await progress.getByText(/paused, started .* ago/).waitFor();
+    expect(await progress.innerText()).not.toContain('running for');
     await shot('rollout-paused');
     await page.getByRole('button', { name: 'Resume' }).click();
     await page.getByRole('button', { name: 'Pause' }).waitFor();

@@ -1,4 +1,4 @@
-import { formatBytes, formatDate, formatDuration } from './format';
+import { formatBytes, formatDate, formatDuration, humanize } from './format';
 
 /**
  * Shows a value the console has no special view for (new plan or rollout fields), guessing the
@@ -24,4 +24,13 @@ function formatNumber(key: string, value: number): string {
   if (/bytes$|^size$/i.test(key)) return formatBytes(value);
   if (/per(cent|centage)$|ratio$|rate$/i.test(key)) return String(value);
   return value.toLocaleString();
+}
+
+/**
+ * The label for a value shown with formatField: the name without the unit it names, since the
+ * value carries it ("Deadline: 1 min", not "Deadline seconds: 1 min").
+ */
+export function fieldLabel(key: string): string {
+  const bare = key.replace(/(BytesPerSecond|Seconds|Ms|Bytes)$/, '');
+  return humanize(bare || key);
 }

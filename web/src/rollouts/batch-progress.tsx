@@ -1,6 +1,5 @@
 import type { RolloutView } from '../api/types';
-import { humanize } from '../format/format';
-import { formatField } from '../format/format-field';
+import { fieldLabel, formatField } from '../format/format-field';
 import { progressOf } from '../ui/action-states';
 import { StackedBar } from '../ui/stacked-bar';
 
@@ -36,7 +35,7 @@ export function BatchProgress({ rollout }: { rollout: RolloutView }) {
             <StackedBar counts={b.counts} total={b.size} label={`Batch ${b.batch + 1}`} />
             {extra.length > 0 && (
               <span className="muted small">
-                {extra.map((k) => `${humanize(k)}: ${formatField(k, b[k])}`).join(' · ')}
+                {extra.map((k) => `${fieldLabel(k)}: ${formatField(k, b[k])}`).join(' · ')}
               </span>
             )}
           </li>

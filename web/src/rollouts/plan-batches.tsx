@@ -1,6 +1,5 @@
 import type { RolloutPlan } from '../api/types';
-import { humanize } from '../format/format';
-import { formatField } from '../format/format-field';
+import { fieldLabel, formatField } from '../format/format-field';
 
 const SHOWN_IDS = 4;
 /** Batch fields with a view of their own. */
@@ -19,7 +18,7 @@ export function PlanBatches({ batches }: { batches: RolloutPlan['batches'] }) {
             <th>Batch</th>
             <th>Devices</th>
             {extra.map((k) => (
-              <th key={k}>{humanize(k)}</th>
+              <th key={k}>{fieldLabel(k)}</th>
             ))}
           </tr>
         </thead>

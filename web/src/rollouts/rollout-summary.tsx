@@ -1,7 +1,7 @@
 import type { RolloutView } from '../api/types';
 import { formatAgo, formatDuration, formatPercent } from '../format/format';
 import { formatField } from '../format/format-field';
-import { progressOf } from '../ui/action-states';
+import { ERROR_STATES, progressOf } from '../ui/action-states';
 import { StackedBar } from '../ui/stacked-bar';
 import { useNow } from '../ui/use-now';
 import { expectedDurationKey } from './plan-fields';
@@ -21,18 +21,22 @@ export function RolloutSummary({ rollout }: { rollout: RolloutView }) {
         </span>
         <span>
           done · <strong>{p.succeeded}</strong> of {p.total} upgraded
-          {p.errors > 0 && (
-            <>
+          {ERROR_STATES.filter((state) => (rollout.counts[state] ?? 0) > 0).map((state) => (
+            <span key={state}>
               {' '}
-              · <strong className="text-bad">{p.errors}</strong> failed
-            </>
-          )}
+              · <strong className="text-bad">{rollout.counts[state]}</strong>{' '}
+              {state.replace('_', ' ')}
+            </span>
+          ))}
           {p.working > 0 && <> · {p.working} in progress</>}
         </span>
         <span className="muted small">
           batch {Math.min(rollout.currentBatch + 1, rollout.batchCount)} of {rollout.batchCount} ·{' '}
-          {rollout.finishedAt ? 'took' : 'running for'}{' '}
-          {formatDuration((end - rollout.createdAt) / 1000)}
+          {rollout.finishedAt
+            ? `took ${formatDuration((end - rollout.createdAt) / 1000)}`
+            : rollout.status === 'paused'
+              ? `paused, started ${formatDuration((end - rollout.createdAt) / 1000)} ago`
+              : `running for ${formatDuration((end - rollout.createdAt) / 1000)}`}
           {expected && rollout.plan && (
             <> (expected {formatField(expected, rollout.plan[expected])})</>
           )}

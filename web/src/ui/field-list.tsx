@@ -1,5 +1,4 @@
-import { humanize } from '../format/format';
-import { formatField } from '../format/format-field';
+import { fieldLabel, formatField } from '../format/format-field';
 
 interface Props {
   fields: Record<string, unknown>;
@@ -21,7 +20,7 @@ export function FieldList({ fields, skip = [] }: Props) {
         const nested = value !== null && typeof value === 'object' && !Array.isArray(value);
         return (
           <div key={key} className="fields__row">
-            <dt>{humanize(key)}</dt>
+            <dt>{fieldLabel(key)}</dt>
             <dd>
               {nested ? (
                 <FieldList fields={value as Record<string, unknown>} skip={skip} />
