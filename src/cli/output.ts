@@ -1,3 +1,7 @@
+import { CONTROL_CHARACTER } from '../shared/control-characters.js';
+
+const EVERY_CONTROL_CHARACTER = new RegExp(CONTROL_CHARACTER.source, 'g');
+
 /** Prints rows as an aligned table (people) or the raw value as JSON (scripts, --json). */
 export function printResult(
   json: boolean | undefined,
@@ -38,8 +42,7 @@ function formatCell(value: unknown): string {
  */
 export function printable(text: string): string {
   return text.replace(
-    // eslint-disable-next-line no-control-regex -- finding control characters is the point
-    /[\u0000-\u001f\u007f-\u009f]/g,
+    EVERY_CONTROL_CHARACTER,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
 }

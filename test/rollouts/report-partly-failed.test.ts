@@ -69,9 +69,9 @@ describe.each(TEST_DATABASES.filter((k) => k === 'postgres'))(
 );
 
 /**
- * A package cannot be deleted while devices work on it (device-states.test.ts), except in the
- * moment a rollout of it is created as it is deleted. A device's report must then end its
- * action, not fail on every hello until a deadline passes.
+ * The server never deletes a package while devices work on it (device-states.test.ts,
+ * package-delete-race.test.ts), but its row may be removed some other way. A device's report
+ * must then end its action, not fail on every hello until a deadline passes.
  */
 describe.each(TEST_DATABASES)('a report whose package is gone on %s', (kind) => {
   let database: TestDatabase;

@@ -205,7 +205,7 @@ export class DeviceReportHandler {
   /**
    * A package as reports need it. A package never changes once uploaded and cannot be deleted
    * while a rollout runs or devices still work on it, so every hello need not read it again.
-   * Null only if it was deleted anyway: a rollout created in the same moment as the deletion.
+   * Null only if its row was removed some other way (by hand, or by an older server version).
    */
   async #package(id: number, trx: Kysely<Database>): Promise<PackageView | null> {
     const cached = this.#packages.get(id);

@@ -5,7 +5,7 @@ import { IN_FLIGHT_STATES, WORKING_STATES } from './action-state.js';
 import { ID_CHUNK } from './action-bulk.js';
 import { recordActionEvents, type ActionEvent } from './action-events.js';
 import type { CommandIssuer } from './command-issuer.js';
-import type { PackageService } from './package-service.js';
+import type { PackageService, PackageView } from './package-service.js';
 import type { RolloutSettings } from './rollout-settings.js';
 import type { PacingLimits } from './rollout-plan.js';
 
@@ -124,29 +124,7 @@ export class RolloutAdmission {
         for (const c of chunk) {
           const attempt = sent.get(c.id);
           if (attempt === undefined) continue; // another pass or replica sent it first
-          const target = {
-            actionId: c.id,
-            attempt,
-            deviceId: c.deviceId,
-            deviceRowId: c.deviceRowId,
-          };
-          const command = this.issuer.buildInstall(target, pkg);
-          events.push({
-            deviceRowId: c.deviceRowId,
-            actionId: c.id,
-            kind: 'command',
-            detail: { cmd: command.id, version: pkg.version, url: command.url },
-          });
-          const publish = () =>
-            this.issuer.publish(c.deviceId, command).catch((error: unknown) => {
-              // The device still gets it: on its next hello, or as a retry after the ack deadline.
-              this.log.warn(
-                { err: error, deviceId: c.deviceId, cmd: command.id },
-                'publishing a command failed',
-              );
-            });
-          if (jitterMs > 0) this.#later(publish, Math.random() * jitterMs);
-          else publishes.push(publish());
+          events.push(this.#send(c, attempt, pkg, jitterMs, publishes));
         }
       }
     } finally {
@@ -156,6 +134,37 @@ export class RolloutAdmission {
       await recordActionEvents(this.db, events, now);
     }
     return total;
+  }
+
+  /**
+   * Builds one device's command and publishes it, at once (its promise joins `publishes`) or
+   * after its jitter; returns the history row that says it went out.
+   */
+  #send(
+    c: { id: number; deviceId: string; deviceRowId: number },
+    attempt: number,
+    pkg: PackageView,
+    jitterMs: number,
+    publishes: Promise<void>[],
+  ): ActionEvent {
+    const target = { actionId: c.id, attempt, deviceId: c.deviceId, deviceRowId: c.deviceRowId };
+    const command = this.issuer.buildInstall(target, pkg);
+    const publish = () =>
+      this.issuer.publish(c.deviceId, command).catch((error: unknown) => {
+        // The device still gets it: on its next hello, or as a retry after the ack deadline.
+        this.log.warn(
+          { err: error, deviceId: c.deviceId, cmd: command.id },
+          'publishing a command failed',
+        );
+      });
+    if (jitterMs > 0) this.#later(publish, Math.random() * jitterMs);
+    else publishes.push(publish());
+    return {
+      deviceRowId: c.deviceRowId,
+      actionId: c.id,
+      kind: 'command',
+      detail: { cmd: command.id, version: pkg.version, url: command.url },
+    };
   }
 
   /** Drops jittered sends not yet published; their devices get them on their next hello. */

@@ -1,3 +1,4 @@
+import { hasControlCharacter } from '../control-characters.js';
 import {
   REPORTED_STATES,
   type DeviceCommand,
@@ -51,14 +52,11 @@ function text(obj: Json, key: string, what: string, max = 128, freeText = false)
   if (v.includes('\u0000')) {
     throw new PayloadError(`${what}: "${key}" must not contain a NUL character (U+0000)`);
   }
-  if (!freeText && CONTROL.test(v)) {
+  if (!freeText && hasControlCharacter(v)) {
     throw new PayloadError(`${what}: "${key}" must not contain control characters`);
   }
   return v;
 }
-
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 function optionalText(
   obj: Json,
